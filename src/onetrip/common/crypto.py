@@ -1,0 +1,71 @@
+"""Field encryption and keyed lookup hashes for personal data at rest (DESIGN §8).
+
+Ciphertext is `v1:<key id>:<base64(nonce + AES-GCM ciphertext)>`, so keys can rotate: new values
+use the first configured key, old values decrypt with whichever key id they name.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from functools import lru_cache
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+PREFIX = "v1"
+
+
+class FieldKeyError(RuntimeError):
+    pass
+
+
+def parse_keys(spec: str) -> dict[str, bytes]:
+    """Parse "kid:base64key,kid2:base64key" (newest first) into an ordered mapping."""
+    keys: dict[str, bytes] = {}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        kid, _, b64 = part.partition(":")
+        key = base64.b64decode(b64)
+        if len(key) not in (16, 24, 32) or not kid:
+            raise FieldKeyError(f"field key {kid!r} must be 16, 24 or 32 bytes of base64")
+        keys[kid] = key
+    if not keys:
+        raise FieldKeyError("no field encryption key configured (ONETRIP_FIELD_KEYS)")
+    return keys
+
+
+@lru_cache(maxsize=8)
+def _keys(spec: str) -> dict[str, bytes]:
+    return parse_keys(spec)
+
+
+def _settings_keys() -> tuple[dict[str, bytes], bytes]:
+    from django.conf import settings
+
+    return _keys(settings.ONETRIP_FIELD_KEYS), settings.ONETRIP_LOOKUP_KEY.encode()
+
+
+def encrypt_text(plain: str, *, keys: dict[str, bytes] | None = None) -> str:
+    keys = keys if keys is not None else _settings_keys()[0]
+    kid, key = next(iter(keys.items()))
+    nonce = os.urandom(12)
+    sealed = AESGCM(key).encrypt(nonce, plain.encode(), kid.encode())
+    return f"{PREFIX}:{kid}:{base64.b64encode(nonce + sealed).decode()}"
+
+
+def decrypt_text(token: str, *, keys: dict[str, bytes] | None = None) -> str:
+    keys = keys if keys is not None else _settings_keys()[0]
+    prefix, kid, b64 = token.split(":", 2)
+    if prefix != PREFIX or kid not in keys:
+        raise FieldKeyError(f"cannot decrypt: unknown key id {kid!r}")
+    raw = base64.b64decode(b64)
+    return AESGCM(keys[kid]).decrypt(raw[:12], raw[12:], kid.encode()).decode()
+
+
+def lookup_hash(value: str, *, purpose: str, key: bytes | None = None) -> str:
+    """A keyed hash for finding rows by an ID number or phone without storing it in clear.
+
+    `purpose` separates the hash spaces so a phone hash never matches an ID-number hash."""
+    key = key if key is not None else _settings_keys()[1]
+    return hmac.new(key, f"{purpose}\x00{value}".encode(), hashlib.sha256).hexdigest()

@@ -1,0 +1,57 @@
+"""Residence self-declaration (居住登记自主申报) messages: DOMAIN ZJ-3…ZJ-5, ZJ-11, WF-1."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field
+
+from .base import Contract, register
+
+HousingType = Literal["rented", "owned", "dormitory", "relative", "other"]
+ResidenceReason = Literal["work", "business", "study", "family", "other"]
+DeclarationStatus = Literal["received", "registered", "returned"]
+
+
+@register
+class DeclarationSubmittedV1(Contract):
+    """A resident's declaration, as the police zone needs it to verify and register."""
+
+    message_type = "declaration.submitted"
+    version = 1
+    aggregate_type = "declaration"
+
+    reference: str = Field(max_length=32)
+    name: str = Field(min_length=1, max_length=50)
+    id_number: str = Field(min_length=18, max_length=18)
+    sex: Literal["M", "F"]
+    birth_date: dt.date
+    phone: str = Field(min_length=11, max_length=11)
+    community_code: str = Field(min_length=12, max_length=12)
+    address_detail: str = Field(min_length=1, max_length=200)
+    housing_type: HousingType
+    landlord_name: str = Field(default="", max_length=50)
+    landlord_phone: str = Field(default="", max_length=11)
+    reason: ResidenceReason
+    arrival_date: dt.date
+    employer_name: str = Field(default="", max_length=100)
+    declared_at: dt.datetime
+
+
+@register
+class DeclarationStatusChangedV1(Contract):
+    """The police zone's decision on a declaration, mirrored to the resident."""
+
+    message_type = "declaration.status_changed"
+    version = 1
+    aggregate_type = "declaration"
+
+    reference: str = Field(max_length=32)
+    status: DeclarationStatus
+    station_code: str = Field(default="", max_length=20)
+    station_name: str = Field(default="", max_length=100)
+    registration_number: str = Field(default="", max_length=40)
+    registered_on: dt.date | None = None
+    reason: str = Field(default="", max_length=500)
+    changed_at: dt.datetime

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PoliceRegisterConfig(AppConfig):
+    name = "onetrip.police.register"
+    label = "police_register"
+    verbose_name = "Residence register"

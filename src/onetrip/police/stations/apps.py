@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PoliceStationsConfig(AppConfig):
+    name = "onetrip.police.stations"
+    label = "police_stations"
+    verbose_name = "Stations and windows"

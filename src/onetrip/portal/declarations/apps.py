@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PortalDeclarationsConfig(AppConfig):
+    name = "onetrip.portal.declarations"
+    label = "portal_declarations"
+    verbose_name = "Residence declarations"

@@ -1,0 +1,124 @@
+"""Settings shared by both zones. Zone files add their apps and database; every knob a
+deployment changes comes from an environment variable with a safe default for `make up`."""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parents[3]
+VAR_DIR = Path(os.environ.get("ONETRIP_VAR_DIR", BASE_DIR / "var"))
+
+SECRET_KEY = os.environ.get("ONETRIP_SECRET_KEY", "dev-only-not-secret-change-me-in-production")
+DEBUG = os.environ.get("ONETRIP_DEBUG", "1") == "1"
+ALLOWED_HOSTS = os.environ.get("ONETRIP_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(
+    ","
+)
+
+SHARED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "onetrip.common",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASE_ROUTERS = ["onetrip.settings.routers.ZoneRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+
+def database(env_var: str, sqlite_name: str) -> dict[str, object]:
+    """A zone's database: PostgreSQL from `env_var` when set, else an SQLite file under var/."""
+    url = os.environ.get(env_var)
+    if url:
+        return dict(dj_database_url.parse(url, conn_max_age=60))
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(VAR_DIR / sqlite_name),
+        "OPTIONS": {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL;"},
+        "TEST": {"NAME": str(VAR_DIR / f"test_{sqlite_name}")},
+    }
+
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "src" / "onetrip" / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 60 * 60 * 8
+
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "sms"],
+    }
+}
+
+# Field encryption (DESIGN §8): "keyid:base64key" pairs, newest first. The dev key is public and
+# only for `make up`; production sets ONETRIP_FIELD_KEYS and ONETRIP_LOOKUP_KEY.
+ONETRIP_FIELD_KEYS = os.environ.get(
+    "ONETRIP_FIELD_KEYS", "dev1:ZGV2LW9ubHktZmllbGQta2V5LTMyLWJ5dGVzLSEhISE="
+)
+ONETRIP_LOOKUP_KEY = os.environ.get("ONETRIP_LOOKUP_KEY", "dev-only-lookup-key")
+
+# Reference data of the deployment's city (DOMAIN ID-16…ID-19).
+ONETRIP_CITY_CODE = os.environ.get("ONETRIP_CITY_CODE", "3301")
+ONETRIP_DIVISIONS_DIR = os.environ.get("ONETRIP_DIVISIONS_DIR", "")
+
+# External systems, each behind an adapter with a loopback simulator for `make up`.
+ONETRIP_SMS_GATEWAY_URL = os.environ.get("ONETRIP_SMS_GATEWAY_URL", "http://127.0.0.1:8025")
+
+# The ferry (DESIGN §3).
+FERRY_DIR = Path(os.environ.get("ONETRIP_FERRY_DIR", VAR_DIR / "ferry"))
+FERRY_KEYS_DIR = Path(os.environ.get("ONETRIP_FERRY_KEYS_DIR", VAR_DIR / "keys"))
+FERRY_TRANSPORT = os.environ.get("ONETRIP_FERRY_TRANSPORT", "dir")
+FERRY_RESEND_AFTER_SECONDS = float(os.environ.get("ONETRIP_FERRY_RESEND_AFTER", "30"))
+FERRY_BATCH_MAX_MESSAGES = int(os.environ.get("ONETRIP_FERRY_BATCH_MAX", "500"))
+FERRY_POLL_SECONDS = float(os.environ.get("ONETRIP_FERRY_POLL", "0.5"))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"kv": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "kv"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("ONETRIP_LOG_LEVEL", "INFO")},
+}

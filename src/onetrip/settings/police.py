@@ -1,0 +1,20 @@
+"""The police-network zone: register of record and the police workbench."""
+
+from .base import *  # noqa: F403
+from .base import SHARED_APPS, database
+
+ZONE = "police"
+POLICE_APPS = [
+    "django.contrib.auth",
+    "onetrip.police.workbench",
+    "onetrip.police.accounts",
+    "onetrip.police.stations",
+    "onetrip.police.audit",
+    "onetrip.police.register",
+    "onetrip.police.ferrybox",
+]
+INSTALLED_APPS = SHARED_APPS + POLICE_APPS
+ROOT_URLCONF = "onetrip.police.urls"
+DATABASES = {"default": database("ONETRIP_POLICE_DATABASE_URL", "police.sqlite3")}
+ZONE_DATABASES = {"police": "default"}
+LOGIN_URL = "/login/"

@@ -1,0 +1,29 @@
+"""Both zones in one process, each on its own database, so one test can drive a whole
+cross-zone flow. Requests pick their zone by host: `portal.testserver` or `police.testserver`."""
+
+import os
+
+from .base import *  # noqa: F403
+from .base import MIDDLEWARE, SHARED_APPS, database
+from .police import POLICE_APPS
+from .portal import PORTAL_APPS
+
+ZONE = "test"
+INSTALLED_APPS = SHARED_APPS + PORTAL_APPS + POLICE_APPS
+ROOT_URLCONF = "onetrip.portal.urls"
+MIDDLEWARE = ["onetrip.settings.testhosts.ZoneByHostMiddleware", *MIDDLEWARE]
+ALLOWED_HOSTS = ["*"]
+
+if os.environ.get("ONETRIP_TEST_POSTGRES"):
+    _pg = os.environ["ONETRIP_TEST_POSTGRES"].rstrip("/")
+    os.environ.setdefault("ONETRIP_PORTAL_DATABASE_URL", f"{_pg}/onetrip_portal")
+    os.environ.setdefault("ONETRIP_POLICE_DATABASE_URL", f"{_pg}/onetrip_police")
+DATABASES = {
+    "default": database("ONETRIP_PORTAL_DATABASE_URL", "portal.sqlite3"),
+    "police": database("ONETRIP_POLICE_DATABASE_URL", "police.sqlite3"),
+}
+ZONE_DATABASES = {"portal": "default", "police": "police"}
+LOGIN_URL = "/login/"
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": []}}
