@@ -23,6 +23,7 @@ SHARED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "onetrip.common",
+    "onetrip.ferry",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class FerryConfig(AppConfig):
+    name = "onetrip.ferry"
+    label = "ferry"
+    verbose_name = "Ferry"
