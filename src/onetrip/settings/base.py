@@ -123,3 +123,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "kv"}},
     "root": {"handlers": ["console"], "level": os.environ.get("ONETRIP_LOG_LEVEL", "INFO")},
 }
+
+# Shared across a zone's processes so limits hold however many workers serve it.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "onetrip_cache",
+    }
+}
+ONETRIP_PROGRESS_LOOKUPS_PER_MINUTE = int(os.environ.get("ONETRIP_PROGRESS_LOOKUPS", "10"))

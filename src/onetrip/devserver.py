@@ -1,0 +1,177 @@
+"""`onetrip up`: the whole platform on one machine, on SQLite, for a demo or development.
+
+Prepares both zones (keys, migrations, reference and demo data), then runs and supervises the
+citizen portal, the police workbench, both ferry agents, the task workers and the SMS simulator.
+A process that dies is restarted; Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PORTAL_PORT = int(os.environ.get("ONETRIP_PORTAL_PORT", "8000"))
+POLICE_PORT = int(os.environ.get("ONETRIP_POLICE_PORT", "8001"))
+SMS_PORT = int(os.environ.get("ONETRIP_SMS_PORT", "8025"))
+HOST = os.environ.get("ONETRIP_HOST", "127.0.0.1")
+
+DEMO_STAFF = [
+    ("clerk_beishan", "西湖区分局北山派出所 受理民警"),
+    ("clerk_hubin", "上城区分局湖滨派出所 受理民警（另一派出所）"),
+    ("district_xihu", "西湖区分局 分局管理员"),
+    ("city_admin", "市局管理员"),
+]
+DEMO_PASSWORD = "onetrip-demo"
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).with_name(name))
+
+
+def _onetrip(zone: str, *args: str) -> list[str]:
+    return [_bin("onetrip"), "--zone", zone, *args]
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("ONETRIP_SMS_GATEWAY_URL", f"http://{HOST}:{SMS_PORT}")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def prepare(env: dict[str, str]) -> None:
+    steps = [
+        _onetrip("portal", "ferry", "keygen"),
+        _onetrip("portal", "migrate", "--no-input", "-v", "0"),
+        _onetrip("portal", "createcachetable"),
+        _onetrip("police", "migrate", "--no-input", "-v", "0"),
+        _onetrip("police", "createcachetable"),
+        _onetrip("police", "load_reference"),
+        _onetrip("police", "load_demo_staff"),
+    ]
+    for cmd in steps:
+        print("» " + " ".join(cmd[1:]), flush=True)
+        subprocess.run(cmd, env=env, check=True)
+
+
+@dataclass
+class Service:
+    name: str
+    cmd: list[str]
+    env: dict[str, str]
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    started_at: float = field(default=0.0)
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            self.cmd,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.started_at = time.monotonic()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        for line in self.process.stdout:
+            sys.stdout.write(f"{self.name:>14} | {line.decode(errors='replace')}")
+            sys.stdout.flush()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+
+def services(env: dict[str, str]) -> list[Service]:
+    var = Path(env.get("ONETRIP_VAR_DIR", Path.cwd() / "var"))
+    gunicorn = [_bin("gunicorn"), "--workers", "2", "--threads", "4", "--access-logfile", "-"]
+    return [
+        Service(
+            "sms-simulator",
+            [sys.executable, "-m", "onetrip.simulators.sms", "--host", HOST, "--port", str(SMS_PORT),
+             "--store", str(var / "sms")],
+            env,
+        ),
+        Service("portal", [*gunicorn, "-b", f"{HOST}:{PORTAL_PORT}", "onetrip.portal.wsgi"], env),
+        Service("police", [*gunicorn, "-b", f"{HOST}:{POLICE_PORT}", "onetrip.police.wsgi"], env),
+        Service("ferry-portal", _onetrip("portal", "ferry", "run"), env),
+        Service("ferry-police", _onetrip("police", "ferry", "run"), env),
+        Service(
+            "worker-portal",
+            _onetrip("portal", "db_worker", "--queue-name", "*", "--interval", "0.2", "--no-reload"),
+            env,
+        ),
+        Service(
+            "worker-police",
+            _onetrip("police", "db_worker", "--queue-name", "*", "--interval", "0.5", "--no-reload"),
+            env,
+        ),
+    ]
+
+
+def banner() -> str:
+    staff = "\n".join(f"    {u:<16} {d}" for u, d in DEMO_STAFF)
+    return f"""
+==============================================================================
+ 居住证服务平台 OneTrip is running
+   居民门户 citizen portal     http://{HOST}:{PORTAL_PORT}/
+   民警工作台 police workbench  http://{HOST}:{POLICE_PORT}/
+   短信模拟器 SMS simulator     http://{HOST}:{SMS_PORT}/   (login codes appear here)
+ Residents: log in with any mobile number, e.g. 13800138000, and the code shown
+            on the SMS simulator page.
+ Staff (password {DEMO_PASSWORD}):
+{staff}
+ Ctrl-C stops everything.
+==============================================================================
+""".rstrip()
+
+
+def up(args: list[str]) -> int:
+    env = _env()
+    prepare(env)
+    running = services(env)
+    stopping = threading.Event()
+
+    def _stop(signum: int, frame: object) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    for service in running:
+        service.start()
+    time.sleep(1.5)
+    print(banner(), flush=True)
+    while not stopping.wait(0.5):
+        for service in running:
+            assert service.process is not None
+            if service.process.poll() is not None:
+                service.restarts += 1
+                delay = min(30, 2**service.restarts)
+                if time.monotonic() - service.started_at > 60:
+                    service.restarts, delay = 0, 1
+                print(f"{service.name} exited ({service.process.returncode}); restarting in {delay}s")
+                time.sleep(delay)
+                service.start()
+    for service in running:
+        service.stop()
+    deadline = time.monotonic() + 10
+    for service in running:
+        assert service.process is not None
+        try:
+            service.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            service.kill()
+    return 0
