@@ -1,0 +1,189 @@
+"""Writing the audit log (DOMAIN MLPS-5, WF-6). Everything that appends goes through here."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import router, transaction
+from django.utils import timezone
+from stdnum.cn import ric
+
+from onetrip.common.audit_chain import GENESIS, record_hash
+
+from .models import AuditEvent, AuditHead
+
+SYSTEM_ACTOR = "system"
+
+_DIGIT_RUN = re.compile(r"\d+[Xx]?")
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+
+
+def audit_alias() -> str:
+    """The police zone's database alias, as the router says — never named in code."""
+    return router.db_for_write(AuditEvent)
+
+
+def _looks_personal(value: str) -> bool:
+    """Whether a run of digits in `value` is a valid ID number or a mobile number."""
+    return any(
+        ric.is_valid(run) if len(run) == 18 else bool(_MOBILE.fullmatch(run))
+        for run in _DIGIT_RUN.findall(value)
+    )
+
+
+def _strings_in(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings_in(item)
+
+
+def _clean_detail(detail: dict[str, Any] | None) -> dict[str, Any]:
+    """The detail exactly as the database will give it back, checked for personal data.
+
+    The JSON round trip matters: the hash is computed before the row is stored and must match
+    what `audit_verify` reads back later (tuples become lists, keys become strings).
+    """
+    if detail is None:
+        return {}
+    if not isinstance(detail, dict):
+        raise TypeError("audit detail must be a dict")
+    try:
+        cleaned: dict[str, Any] = json.loads(json.dumps(detail, allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"audit detail must be plain JSON: {exc}") from exc
+    if any(_looks_personal(text) for text in _strings_in(cleaned)):
+        raise ValueError(
+            "audit detail must carry ids and field names only, not an ID or phone number"
+        )
+    return cleaned
+
+
+def _lock_head(alias: str) -> AuditHead:
+    """Take the chain's lock and return its head.
+
+    The first statement is a write, for both vendors: on PostgreSQL the UPDATE locks the head
+    row, so concurrent appends queue here until this transaction ends; on SQLite it takes the
+    database's write lock before anything is read (a transaction that read first could not wait
+    for another writer and would fail with "database is locked").
+    """
+    heads = AuditHead.objects.using(alias)
+    if not heads.filter(pk=AuditHead.SINGLETON_ID).update(id=AuditHead.SINGLETON_ID):
+        # No head yet (a new database, or the tables were flushed): start it from whatever the
+        # table already holds. A concurrent first append waits on this insert's key and then
+        # does nothing.
+        last = AuditEvent.objects.using(alias).order_by("-sequence").first()
+        heads.bulk_create(
+            [
+                AuditHead(
+                    id=AuditHead.SINGLETON_ID,
+                    last_sequence=last.sequence if last else 0,
+                    last_hash=last.hash if last else GENESIS,
+                )
+            ],
+            ignore_conflicts=True,
+        )
+    return heads.select_for_update().get(pk=AuditHead.SINGLETON_ID)
+
+
+def audit_record(
+    *,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    purpose: str = "",
+    success: bool = True,
+    actor_role: str = "",
+    station_code: str = "",
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the chain and return it.
+
+    Joins the caller's transaction when there is one, so the event commits or rolls back with
+    the business change it records. The chain's lock is then held until that transaction ends:
+    call this as the transaction's last write, and keep such transactions short.
+
+    `detail` holds ids and field names only; a value that looks like an ID number or a mobile
+    number is refused (ValueError).
+    """
+    if not actor:
+        raise ValueError("an audit event needs an actor (a username, or 'system')")
+    if not action:
+        raise ValueError("an audit event needs an action")
+    cleaned = _clean_detail(detail)
+    alias = audit_alias()
+    with transaction.atomic(using=alias):
+        head = _lock_head(alias)
+        event = AuditEvent(
+            sequence=head.last_sequence + 1,
+            occurred_at=timezone.now(),
+            actor=actor,
+            actor_role=actor_role,
+            station_code=station_code,
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            purpose=purpose,
+            success=success,
+            detail=cleaned,
+            prev_hash=head.last_hash,
+        )
+        event.hash = record_hash(event.prev_hash, event.chain_record())
+        event.save(using=alias)
+        AuditHead.objects.using(alias).filter(pk=head.pk).update(
+            last_sequence=event.sequence, last_hash=event.hash
+        )
+    return event
+
+
+def audit_actor(user: Any) -> dict[str, str]:
+    """`actor`, `actor_role` and `station_code` of a member of staff, for `audit_record(**…)`.
+
+    Role and station come from `user.staff_profile` when the user has one (police_accounts);
+    a user without a profile is audited by username alone.
+    """
+    profile = getattr(user, "staff_profile", None)
+    role = getattr(profile, "role", "") or ""
+    station = getattr(profile, "station", None)
+    station_code = getattr(station, "code", "") or ""
+    return {
+        "actor": user.get_username(),
+        "actor_role": str(role),
+        "station_code": str(station_code),
+    }
+
+
+def audit_read_personal_data(
+    *,
+    user: Any,
+    object_type: str,
+    object_id: str,
+    fields: list[str],
+    purpose: str,
+) -> AuditEvent:
+    """Record that `user` read personal-data `fields` of an object (DOMAIN WF-6, DESIGN §7).
+
+    The action is `<object_type>.view_personal_data`; the detail names the fields, never their
+    values. A purpose is required: staff read personal data for a task, not out of curiosity.
+    """
+    if not purpose.strip():
+        raise ValueError("reading personal data needs a purpose")
+    if not fields:
+        raise ValueError("name the personal-data fields that were read")
+    return audit_record(
+        **audit_actor(user),
+        action=f"{object_type}.view_personal_data",
+        object_type=object_type,
+        object_id=object_id,
+        purpose=purpose,
+        detail={"fields": sorted(set(fields))},
+    )
