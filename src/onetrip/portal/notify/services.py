@@ -1,0 +1,208 @@
+"""Queueing and sending SMS (GOV.UK Notify style: guarded status changes and honest retries).
+
+A caller queues a message inside its own transaction; the send task runs after the commit. The
+task moves the row from queued to sending under a lock and commits before it calls the gateway,
+so a replay of the task, or a second worker, finds the row no longer queued and sends nothing.
+The gateway's idempotency key is the row id, so even a resend after a lost answer (the sweeper's
+rescue of a row stuck in sending) reaches the phone once.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import router, transaction
+from django.db.transaction import TransactionManagementError
+from django.utils import timezone
+
+from onetrip.common.crypto import lookup_hash
+
+from .clients.sms import SmsGateway, SmsGatewayError, get_gateway
+from .models import SmsMessage
+from .tasks import sms_send_task
+from .templates_sms import render_sms
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+# Delay before attempt n+1 after attempt n failed.
+RETRY_DELAYS = (
+    timedelta(seconds=30),
+    timedelta(minutes=2),
+    timedelta(minutes=10),
+    timedelta(minutes=30),
+)
+# A row still in sending after this long lost its worker; a row queued and due for this long
+# lost its task. The sweeper re-enqueues both.
+SENDING_TIMEOUT = timedelta(minutes=5)
+QUEUED_GRACE = timedelta(minutes=1)
+
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+Status = SmsMessage.Status
+
+
+def _db() -> str:
+    return router.db_for_write(SmsMessage) or "default"
+
+
+def _enqueue(sms_id: uuid.UUID | str, *, run_after: datetime | None = None) -> None:
+    """Enqueue the send task. A delayed retry on a backend that cannot defer waits for the sweep."""
+    task = sms_send_task
+    if run_after is not None:
+        if not task.get_backend().supports_defer:
+            return
+        task = task.using(run_after=run_after)
+    task.enqueue(str(sms_id))
+
+
+def sms_queue(
+    *,
+    phone: str,
+    template: str,
+    params: dict[str, Any],
+    client_ref: str | None = None,
+) -> SmsMessage:
+    """Queue one SMS to `phone` (11 digits, already normalised) from a template.
+
+    Precondition: call inside `transaction.atomic()` — the message is queued only if the caller's
+    change commits, and the send starts on commit. With `client_ref`, queueing the same reference
+    again returns the first message and sends nothing more."""
+    db = _db()
+    if not transaction.get_connection(db).in_atomic_block:
+        raise TransactionManagementError("sms_queue must be called inside transaction.atomic()")
+    if not MOBILE_RE.match(phone):
+        raise ValueError("phone must be a normalised 11-digit mainland mobile number")
+    text = render_sms(template, params)
+    fields = {
+        "phone": phone,
+        "phone_hash": lookup_hash(phone, purpose="phone"),
+        "template": template,
+        "text": text,
+    }
+    if client_ref is None:
+        sms = SmsMessage.objects.create(**fields)
+    else:
+        sms, created = SmsMessage.objects.get_or_create(client_ref=client_ref, defaults=fields)
+        if not created:
+            logger.info("sms-queue duplicate sms_id=%s client_ref=%s", sms.id, client_ref)
+            return sms
+    logger.info("sms-queue queued sms_id=%s template=%s", sms.id, template)
+    sms_id = sms.id
+    transaction.on_commit(lambda: _enqueue(sms_id), using=db)
+    return sms
+
+
+def sms_send(*, sms_id: str | uuid.UUID, gateway: SmsGateway | None = None) -> str:
+    """Send one queued SMS if it is due; return the status it ends in.
+
+    Idempotent: a row that is not queued (already sending, sent or failed) is left alone."""
+    db = _db()
+    now = timezone.now()
+    with transaction.atomic(using=db):
+        sms = SmsMessage.objects.select_for_update().filter(pk=sms_id).first()
+        if sms is None:
+            logger.warning("sms-send missing sms_id=%s", sms_id)
+            return "missing"
+        if sms.status != Status.QUEUED:
+            logger.info("sms-send skip sms_id=%s status=%s", sms.id, sms.status)
+            return sms.status
+        if sms.next_attempt_at > now:
+            logger.info("sms-send not-due sms_id=%s", sms.id)
+            return sms.status
+        sms.status = Status.SENDING
+        sms.attempts += 1
+        sms.save(update_fields=["status", "attempts", "updated_at"])
+
+    gateway = gateway if gateway is not None else get_gateway()
+    try:
+        provider_id = gateway.send(
+            to=sms.phone, text=sms.text, template=sms.template, client_ref=str(sms.id)
+        )
+    except SmsGatewayError as exc:
+        return _record_failure(sms.id, error=str(exc), retryable=exc.retryable)
+    except Exception as exc:
+        logger.exception("sms-send client-bug sms_id=%s", sms.id)
+        return _record_failure(sms.id, error=f"client error: {type(exc).__name__}", retryable=True)
+    return _record_sent(sms.id, provider_id=provider_id)
+
+
+def _record_sent(sms_id: uuid.UUID, *, provider_id: str) -> str:
+    with transaction.atomic(using=_db()):
+        sms = SmsMessage.objects.select_for_update().get(pk=sms_id)
+        if sms.status == Status.SENT:
+            return sms.status
+        # Also from queued or failed: the sweeper may have given up on this worker, but the
+        # gateway has the message, and a resend under the same client_ref is deduplicated.
+        sms.status = Status.SENT
+        sms.provider_id = provider_id
+        sms.sent_at = timezone.now()
+        sms.last_error = ""
+        sms.save(update_fields=["status", "provider_id", "sent_at", "last_error", "updated_at"])
+    logger.info("sms-send sent sms_id=%s attempts=%s", sms.id, sms.attempts)
+    return sms.status
+
+
+def _record_failure(sms_id: uuid.UUID, *, error: str, retryable: bool) -> str:
+    db = _db()
+    with transaction.atomic(using=db):
+        sms = SmsMessage.objects.select_for_update().get(pk=sms_id)
+        if sms.status != Status.SENDING:
+            logger.info("sms-send late-failure sms_id=%s status=%s", sms.id, sms.status)
+            return sms.status
+        sms.last_error = error[:500]
+        if retryable and sms.attempts < MAX_ATTEMPTS:
+            delay = RETRY_DELAYS[min(sms.attempts, len(RETRY_DELAYS)) - 1]
+            sms.status = Status.QUEUED
+            sms.next_attempt_at = timezone.now() + delay
+            run_after = sms.next_attempt_at
+            transaction.on_commit(lambda: _enqueue(sms_id, run_after=run_after), using=db)
+        else:
+            sms.status = Status.FAILED
+        sms.save(update_fields=["status", "last_error", "next_attempt_at", "updated_at"])
+    logger.warning(
+        "sms-send error sms_id=%s attempts=%s retryable=%s status=%s error=%s",
+        sms.id,
+        sms.attempts,
+        retryable,
+        sms.status,
+        sms.last_error,
+    )
+    return sms.status
+
+
+def sms_sweep() -> int:
+    """Re-enqueue what got stuck; return how many messages were enqueued.
+
+    Rows in sending longer than SENDING_TIMEOUT lost their worker mid-send: they go back to queued
+    (or to failed when out of attempts). Queued rows due for longer than QUEUED_GRACE lost their
+    task, or wait for a retry on a backend that cannot defer. Run it every minute or so."""
+    now = timezone.now()
+    with transaction.atomic(using=_db()):
+        stuck = list(
+            SmsMessage.objects.select_for_update(skip_locked=True).filter(
+                status=Status.SENDING, updated_at__lt=now - SENDING_TIMEOUT
+            )
+        )
+        for sms in stuck:
+            sms.last_error = "no outcome from the gateway: worker lost while sending"
+            if sms.attempts >= MAX_ATTEMPTS:
+                sms.status = Status.FAILED
+            else:
+                sms.status = Status.QUEUED
+                sms.next_attempt_at = now
+            sms.save(update_fields=["status", "last_error", "next_attempt_at", "updated_at"])
+            logger.warning("sms-sweep reset sms_id=%s status=%s", sms.id, sms.status)
+        due = list(
+            SmsMessage.objects.filter(
+                status=Status.QUEUED, next_attempt_at__lte=now - QUEUED_GRACE
+            ).values_list("id", flat=True)
+        ) + [sms.id for sms in stuck if sms.status == Status.QUEUED]
+    for sms_id in dict.fromkeys(due):
+        _enqueue(sms_id)
+    if due:
+        logger.info("sms-sweep enqueued count=%s", len(due))
+    return len(set(due))

@@ -1,0 +1,17 @@
+"""Background work of the notify app; each task is a thin shell around a service."""
+
+from django_tasks import task
+
+
+@task(queue_name="sms")
+def sms_send_task(sms_id: str) -> str:
+    from .services import sms_send
+
+    return sms_send(sms_id=sms_id)
+
+
+@task(queue_name="sms")
+def sms_sweep_task() -> int:
+    from .services import sms_sweep
+
+    return sms_sweep()
