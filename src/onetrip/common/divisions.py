@@ -187,9 +187,11 @@ def _load(directory: Path) -> Divisions:
                 valid_until=date.fromisoformat(until) if until else None,
             )
         for d in districts.values():
-            for s in d.successor_codes:
-                if s not in districts:
-                    raise DivisionsDataError(f"{retired_path}: unknown successor {s} of {d.code}")
+            for successor in d.successor_codes:
+                if successor not in districts:
+                    raise DivisionsDataError(
+                        f"{retired_path}: unknown successor {successor} of {d.code}"
+                    )
 
     streets: dict[str, Street] = {}
     path = directory / "streets.csv"
