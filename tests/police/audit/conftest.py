@@ -46,3 +46,12 @@ def raw_sql(audit_connection):
 def without_triggers(audit_connection):
     """Drop the append-only triggers for this test; the test's rollback restores them."""
     drop_append_only_triggers(audit_connection)
+
+
+@pytest.fixture
+def flushable_audit_log(audit_connection):
+    """For transactional tests: SQLite's flush empties tables with DELETE, which the triggers
+    refuse, so drop them just before it; the post_migrate signal ending the flush restores them.
+    Request this fixture after `transactional_db` so it is torn down before the flush."""
+    yield
+    drop_append_only_triggers(audit_connection)

@@ -89,6 +89,27 @@ def test_dropping_the_triggers_is_noticed(without_triggers):
     assert not audit_triggers_installed()
 
 
+def test_post_migrate_restores_missing_triggers(without_triggers, audit_connection):
+    from django.apps import apps
+    from django.db.models.signals import post_migrate
+
+    post_migrate.send(
+        sender=apps.get_app_config("police_audit"),
+        app_config=apps.get_app_config("police_audit"),
+        using=audit_connection.alias,
+    )
+    assert audit_triggers_installed()
+
+
+def test_post_migrate_leaves_other_databases_alone(without_triggers):
+    from django.apps import apps
+    from django.db.models.signals import post_migrate
+
+    config = apps.get_app_config("police_audit")
+    post_migrate.send(sender=config, app_config=config, using="default")
+    assert not audit_triggers_installed()
+
+
 def test_sequence_must_be_positive(append, raw_sql):
     append()
     with pytest.raises(IntegrityError):

@@ -209,9 +209,18 @@ def test_reading_personal_data_needs_a_purpose_and_fields():
         )
 
 
+@pytest.mark.django_db(databases=DATABASES, transaction=True)
+def test_an_event_outside_any_transaction_commits_on_its_own(flushable_audit_log):
+    event = audit_record(actor="system", action="login.failure", object_type="user", object_id="x")
+    with transaction.atomic(using=audit_alias()):
+        pass
+    assert AuditEvent.objects.get().hash == event.hash
+    assert audit_verify().ok
+
+
 @pytest.mark.skipif(not ON_POSTGRES, reason="SQLite has one writer; concurrency is PostgreSQL's")
 @pytest.mark.django_db(databases=DATABASES, transaction=True)
-def test_concurrent_appends_make_a_gapless_valid_chain():
+def test_concurrent_appends_make_a_gapless_valid_chain(flushable_audit_log):
     threads, per_thread = 6, 15
     start = threading.Barrier(threads)
     errors = []

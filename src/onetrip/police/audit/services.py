@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db import router, transaction
 from django.utils import timezone
@@ -145,7 +145,13 @@ def audit_record(
     return event
 
 
-def audit_actor(user: Any) -> dict[str, str]:
+class AuditActor(TypedDict):
+    actor: str
+    actor_role: str
+    station_code: str
+
+
+def audit_actor(user: Any) -> AuditActor:
     """`actor`, `actor_role` and `station_code` of a member of staff, for `audit_record(**…)`.
 
     Role and station come from `user.staff_profile` when the user has one (police_accounts);

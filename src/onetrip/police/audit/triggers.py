@@ -1,8 +1,13 @@
 """Database triggers that make the audit table append-only even to raw SQL (DOMAIN MLPS-5).
 
 Installed by migration 0002. On SQLite, a later migration that alters `AuditEvent` rebuilds the
-table and loses its triggers: such a migration must call `install_append_only_triggers` again
-(`onetrip audit verify` warns when they are missing).
+table and loses its triggers; the app's post_migrate handler puts them back, and
+`onetrip audit verify` warns whenever they are missing.
+
+Tests: SQLite's `flush` (run after every transactional test) empties tables with DELETE, which the
+triggers refuse. A transactional test that writes audit events must drop the triggers before the
+flush (`drop_append_only_triggers`); the post_migrate signal that ends the flush reinstalls them.
+PostgreSQL's flush uses TRUNCATE and needs nothing.
 
 TRUNCATE, DROP TRIGGER and DROP TABLE are not blocked here: they need the table owner's rights,
 which the application's database role must not hold in production. The hash chain and the head
@@ -17,6 +22,7 @@ TABLE = "police_audit_auditevent"
 MESSAGE = "audit log is append-only"
 TRIGGERS = (f"{TABLE}_no_update", f"{TABLE}_no_delete")
 PG_FUNCTION = "police_audit_refuse_change"
+TRIGGER_MIGRATION = "0002_append_only_triggers"
 
 _SQLITE_INSTALL = [
     f"CREATE TRIGGER IF NOT EXISTS {TABLE}_no_{verb.lower()} BEFORE {verb} ON {TABLE} "
