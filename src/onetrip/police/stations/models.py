@@ -1,0 +1,64 @@
+"""Police stations (派出所), the streets each covers, and their service windows (DOMAIN ID-20).
+
+A station is modelled as {code, name, parent branch, streets served}; nothing parses its name.
+"""
+
+from django.db import models
+
+
+class Station(models.Model):
+    code = models.CharField("派出所代码", max_length=20, unique=True)
+    name = models.CharField("名称", max_length=100)
+    branch_name = models.CharField(
+        "签发机关",
+        max_length=100,
+        help_text="县级公安机关, e.g. 杭州市公安局西湖区分局 or 桐庐县公安局 (NAT-13)",
+    )
+    district_code = models.CharField("所属区县代码", max_length=6, db_index=True)
+    phone = models.CharField("电话", max_length=40, blank=True)
+    address = models.CharField("地址", max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "派出所"
+        verbose_name_plural = "派出所"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StationStreet(models.Model):
+    """A street (街道/镇/乡) covered by a station; each street by exactly one station."""
+
+    station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="streets")
+    street_code = models.CharField("街道代码", max_length=9, unique=True)
+
+    class Meta:
+        ordering = ["street_code"]
+        verbose_name = "辖区街道"
+        verbose_name_plural = "辖区街道"
+
+    def __str__(self) -> str:
+        return f"{self.street_code} → {self.station.code}"
+
+
+class Window(models.Model):
+    """A residence-permit service window (办证窗口) where residents make their one trip."""
+
+    code = models.CharField("窗口代码", max_length=24, unique=True)
+    station = models.ForeignKey(Station, on_delete=models.PROTECT, related_name="windows")
+    name = models.CharField("名称", max_length=100)
+    address = models.CharField("地址", max_length=200)
+    phone = models.CharField("电话", max_length=40, blank=True)
+    opening_hours = models.TextField("办公时间", blank=True)
+    latitude = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
+    active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "办证窗口"
+        verbose_name_plural = "办证窗口"
+
+    def __str__(self) -> str:
+        return self.name
