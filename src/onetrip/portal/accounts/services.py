@@ -1,0 +1,152 @@
+"""Resident sign-in by SMS code.
+
+A code is six random digits, valid for five minutes and for five tries; only its keyed hash is
+stored. A number gets at most one code a minute and ten a day — enforced under a row lock, so it
+holds across servers. The first successful sign-in creates the resident.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import re
+import secrets
+import unicodedata
+from datetime import timedelta
+
+from django.db import router, transaction
+from django.utils import timezone
+
+from onetrip.common.crypto import lookup_hash
+from onetrip.common.identifiers import IdentifierError, normalize_mobile
+from onetrip.portal.notify.services import sms_queue
+
+from . import errors
+from .errors import AccountError
+from .models import LoginCodeQuota, Resident, SmsLoginCode
+
+__all__ = [
+    "CODE_TTL",
+    "DAILY_LIMIT",
+    "MAX_ATTEMPTS",
+    "RESEND_AFTER",
+    "AccountError",
+    "login_code_request",
+    "login_code_verify",
+    "phone_hash_of",
+]
+
+logger = logging.getLogger(__name__)
+
+CODE_TTL = timedelta(minutes=5)
+RESEND_AFTER = timedelta(seconds=60)
+DAILY_LIMIT = 10
+MAX_ATTEMPTS = 5
+CODE_RE = re.compile(r"^\d{6}$")
+
+
+def _db() -> str:
+    return router.db_for_write(SmsLoginCode) or "default"
+
+
+def _normalize_phone(phone: str) -> str:
+    try:
+        return normalize_mobile(phone)
+    except IdentifierError:
+        raise errors.phone_format() from None
+
+
+def phone_hash_of(phone: str) -> str:
+    """The lookup hash of a normalised mobile number (shared with notify's SmsMessage)."""
+    return lookup_hash(phone, purpose="phone")
+
+
+def _code_hash(login_code: SmsLoginCode, code: str) -> str:
+    # Keyed and bound to the row, so a leaked table cannot be brute-forced over 10^6 codes.
+    return lookup_hash(f"{login_code.id}\x00{code}", purpose="login_code")
+
+
+def login_code_request(*, phone: str) -> SmsLoginCode:
+    """Issue a login code for `phone` and queue it by SMS.
+
+    Raises AccountError: phone_format, code_throttled (within 60 s of the last code),
+    code_daily_throttled (ten codes today already). A new code replaces any earlier one."""
+    phone = _normalize_phone(phone)
+    phone_hash = phone_hash_of(phone)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    with transaction.atomic(using=_db()):
+        LoginCodeQuota.objects.get_or_create(phone_hash=phone_hash, defaults={"day": today})
+        quota = LoginCodeQuota.objects.select_for_update().get(phone_hash=phone_hash)
+        if quota.day != today:
+            quota.day, quota.day_count = today, 0
+        if quota.day_count >= DAILY_LIMIT:
+            raise errors.code_daily_throttled(DAILY_LIMIT)
+        if quota.last_requested_at is not None and now - quota.last_requested_at < RESEND_AFTER:
+            wait = RESEND_AFTER - (now - quota.last_requested_at)
+            raise errors.code_throttled(max(1, int(wait.total_seconds() + 0.999)))
+
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        login_code = SmsLoginCode(phone_hash=phone_hash, created_at=now, expires_at=now + CODE_TTL)
+        login_code.code_hash = _code_hash(login_code, code)
+        login_code.save()
+        quota.day_count += 1
+        quota.last_requested_at = now
+        quota.save()
+        sms_queue(
+            phone=phone,
+            template="login_code",
+            params={"code": code, "minutes": int(CODE_TTL.total_seconds() // 60)},
+        )
+    logger.info("login-code issued login_code_id=%s", login_code.id)
+    return login_code
+
+
+def login_code_verify(*, phone: str, code: str) -> Resident:
+    """Check `code` against the latest code sent to `phone`; return the resident, created on
+    their first sign-in.
+
+    Raises AccountError: phone_format, code_format, code_missing, code_used, code_expired,
+    code_attempts (five tries used), code_wrong. A wrong try counts even though it raises."""
+    phone = _normalize_phone(phone)
+    code = unicodedata.normalize("NFKC", code or "").strip()
+    if not CODE_RE.match(code):
+        raise errors.code_format()
+    phone_hash = phone_hash_of(phone)
+    now = timezone.now()
+    error: AccountError | None = None
+    with transaction.atomic(using=_db()):
+        login_code = (
+            SmsLoginCode.objects.select_for_update()
+            .filter(phone_hash=phone_hash)
+            .order_by("-created_at")
+            .first()
+        )
+        if login_code is None:
+            error = errors.code_missing()
+        elif login_code.used_at is not None:
+            error = errors.code_used()
+        elif login_code.expires_at <= now:
+            error = errors.code_expired()
+        elif login_code.attempts >= MAX_ATTEMPTS:
+            error = errors.code_attempts()
+        else:
+            login_code.attempts += 1
+            if hmac.compare_digest(login_code.code_hash, _code_hash(login_code, code)):
+                login_code.used_at = now
+                login_code.save(update_fields=["attempts", "used_at"])
+                resident, created = Resident.objects.get_or_create(
+                    phone_hash=phone_hash, defaults={"phone": phone, "created_at": now}
+                )
+                resident.last_login_at = now
+                resident.save(update_fields=["last_login_at"])
+            else:
+                # Saved, not rolled back: the error is raised after the commit.
+                login_code.save(update_fields=["attempts"])
+                left = MAX_ATTEMPTS - login_code.attempts
+                error = errors.code_wrong(left) if left > 0 else errors.code_attempts()
+    if error is not None:
+        logger.info("login-code refused code=%s", error.code)
+        raise error
+    logger.info("login-code verified resident_id=%s created=%s", resident.id, created)
+    return resident
