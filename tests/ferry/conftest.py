@@ -1,0 +1,1 @@
+from .helpers import ferry_env  # noqa: F401  (fixture)
