@@ -1,0 +1,102 @@
+"""`onetrip --zone police load_demo_staff`: demo staff of every role, idempotently.
+
+Needs the stations (`load_reference`) first. Every demo account has the password
+``onetrip-demo``; never run this on a production database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.management.base import BaseCommand, CommandError
+from django.db import router, transaction
+
+from onetrip.police.accounts.errors import StaffError
+from onetrip.police.accounts.models import ROLE_LABELS_EN, Role, StaffProfile
+from onetrip.police.accounts.services import (
+    staff_change_scope,
+    staff_create,
+    staff_set_password,
+)
+from onetrip.police.stations.models import Station
+from onetrip.police.stations.selectors import station_for_street
+
+DEMO_PASSWORD = "onetrip-demo"  # noqa: S105 - published demo credential
+BEISHAN_STREET = "330106002"  # 西湖区 北山街道
+HUBIN_STREET = "330102003"  # 上城区 湖滨街道
+
+
+@dataclass(frozen=True)
+class DemoStaff:
+    username: str
+    full_name: str
+    role: Role
+    street_code: str = ""
+    district_code: str = ""
+
+
+DEMO_STAFF = (
+    DemoStaff("clerk_beishan", "陈晓明", Role.WINDOW_CLERK, street_code=BEISHAN_STREET),
+    DemoStaff("reviewer_beishan", "李静", Role.REVIEWER, street_code=BEISHAN_STREET),
+    DemoStaff("approver_beishan", "王建国", Role.APPROVER, street_code=BEISHAN_STREET),
+    DemoStaff("admin_beishan", "赵敏", Role.STATION_ADMIN, street_code=BEISHAN_STREET),
+    DemoStaff("field_beishan", "周磊", Role.FIELD_OFFICER, street_code=BEISHAN_STREET),
+    DemoStaff("clerk_hubin", "刘洋", Role.WINDOW_CLERK, street_code=HUBIN_STREET),
+    DemoStaff("district_xihu", "孙浩", Role.DISTRICT_ADMIN, district_code="330106"),
+    DemoStaff("city_admin", "吴芳", Role.CITY_ADMIN),
+)
+
+
+class Command(BaseCommand):
+    help = "创建演示民警账户 (create demo staff accounts; password onetrip-demo)"
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        stations: dict[str, Station] = {}
+        for street_code in {d.street_code for d in DEMO_STAFF if d.street_code}:
+            station = station_for_street(street_code)
+            if station is None:
+                raise CommandError(
+                    f"街道 {street_code} 没有派出所，请先运行 load_reference "
+                    f"(no station covers street {street_code}; run load_reference first)"
+                )
+            stations[street_code] = station
+        try:
+            with transaction.atomic(using=router.db_for_write(StaffProfile)):
+                rows = [self._ensure(d, stations.get(d.street_code)) for d in DEMO_STAFF]
+        except StaffError as exc:
+            raise CommandError(f"{exc.message_zh} ({exc.message_en})") from exc
+        self.stdout.write(f"演示民警账户 demo staff (密码 password: {DEMO_PASSWORD})")
+        for username, action, role, scope in rows:
+            self.stdout.write(f"  {username:<18} {action:<8} {role:<32} {scope}")
+
+    def _ensure(self, demo: DemoStaff, station: Station | None) -> tuple[str, str, str, str]:
+        user = User.objects.filter(username=demo.username).first()
+        if user is None:
+            staff_create(
+                username=demo.username,
+                password=DEMO_PASSWORD,
+                full_name=demo.full_name,
+                role=demo.role,
+                station=station,
+                district_code=demo.district_code,
+            )
+            action = "created"
+        else:
+            if not hasattr(user, "staff_profile"):
+                StaffProfile.objects.create(
+                    user=user,
+                    full_name=demo.full_name,
+                    role=Role.CITY_ADMIN,
+                )
+            staff_change_scope(
+                user=user, role=demo.role, station=station, district_code=demo.district_code
+            )
+            if not user.check_password(DEMO_PASSWORD) or not user.is_active:
+                staff_set_password(user=user, password=DEMO_PASSWORD)
+                User.objects.filter(pk=user.pk).update(is_active=True)
+            action = "exists"
+        role = f"{demo.role.label} {ROLE_LABELS_EN[demo.role]}"
+        scope = station.name if station else demo.district_code or "全市 whole city"
+        return demo.username, action, role, scope
