@@ -210,3 +210,34 @@ def test_errors_speak_chinese_and_english():
         assert error.message == "Enter the 6-digit code"
     with translation.override("zh-hans"):
         assert error.message == "请输入6位数字验证码"
+
+
+@pytest.mark.django_db(databases=["default", "police"], transaction=True)
+def test_concurrent_requests_for_one_number_issue_one_code(sms_simulator):
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite has one writer; row locks are PostgreSQL's")
+    barrier = threading.Barrier(4)
+    outcomes = []
+
+    def request():
+        try:
+            barrier.wait()
+            login_code_request(phone=PHONE)
+            outcomes.append("issued")
+        except AccountError as exc:
+            outcomes.append(exc.code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=request) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["code_throttled"] * 3 + ["issued"]
+    assert SmsLoginCode.objects.count() == 1
+    assert len(sms_simulator.messages()) == 1

@@ -269,3 +269,27 @@ def test_gateway_error_carries_no_personal_data(sms_simulator):
 def test_gateway_error_flag():
     assert SmsGatewayError("x", retryable=True).retryable
     assert not SmsGatewayError("x", retryable=False).retryable
+
+
+def test_with_a_database_task_backend_sends_go_to_the_sms_queue_and_retries_are_deferred(
+    settings, sms_simulator, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "sms"]}
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        sms = queue_login_code()
+    [first] = DBTaskResult.objects.all()
+    assert first.queue_name == "sms"
+    assert first.task_path == "onetrip.portal.notify.tasks.sms_send_task"
+    assert first.args_kwargs == {"args": [str(sms.id)], "kwargs": {}}
+
+    sms_simulator.fail_next(1, status=503)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sms_send(sms_id=sms.id) == Status.QUEUED
+    sms.refresh_from_db()
+    retry = DBTaskResult.objects.exclude(pk=first.pk).get()
+    assert retry.run_after == sms.next_attempt_at
+    assert sms_simulator.messages() == []
