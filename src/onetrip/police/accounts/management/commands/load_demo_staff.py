@@ -13,6 +13,7 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import router, transaction
 
+from onetrip.common import divisions
 from onetrip.police.accounts.errors import StaffError
 from onetrip.police.accounts.models import ROLE_LABELS_EN, Role, StaffProfile
 from onetrip.police.accounts.services import (
@@ -98,5 +99,11 @@ class Command(BaseCommand):
                 User.objects.filter(pk=user.pk).update(is_active=True)
             action = "exists"
         role = f"{demo.role.label} {ROLE_LABELS_EN[demo.role]}"
-        scope = station.name if station else demo.district_code or "全市 whole city"
+        if station is not None:
+            scope = station.name
+        elif demo.district_code:
+            district = divisions.district(demo.district_code)
+            scope = f"{demo.district_code} {district.name if district else ''}"
+        else:
+            scope = "全市 whole city"
         return demo.username, action, role, scope
