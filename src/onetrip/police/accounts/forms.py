@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from .errors import LoginLocked
 from .services import (
@@ -72,7 +72,7 @@ class StaffAuthenticationForm(AuthenticationForm):
             },
         )
 
-    def confirm_login_allowed(self, user: AbstractBaseUser) -> None:
+    def confirm_login_allowed(self, user: User) -> None:
         super().confirm_login_allowed(user)
         if not hasattr(user, "staff_profile"):
             raise forms.ValidationError(self.error_messages["not_staff"], code="not_staff")
