@@ -458,23 +458,24 @@ def test_handler_error_rolls_back_the_whole_batch_until_fixed(
 
 
 @DB
-def test_crash_between_apply_and_ack(ferry_env: FerryEnv, monkeypatch) -> None:
+@pytest.mark.parametrize("dies_in", ["put_ack", "remove_batch"])
+def test_crash_between_apply_and_ack(ferry_env: FerryEnv, monkeypatch, dies_in: str) -> None:
     send_pings("portal", 3)
     run_once("portal")
 
-    def die(self: DirTransport, channel: str, name: str) -> None:
+    def die(self: DirTransport, *args: object) -> None:
         raise Crash
 
-    monkeypatch.setattr(DirTransport, "remove_batch", die)
+    monkeypatch.setattr(DirTransport, dies_in, die)
     with pytest.raises(Crash):
         run_once("police")
     monkeypatch.undo()
     assert len(police_pings()) == 3  # committed
-    assert len(ferry_env.batches(PORTAL_TO_POLICE)) == 1  # but neither removed nor acked
-    assert ferry_env.acks(PORTAL_TO_POLICE) == []
+    assert len(ferry_env.batches(PORTAL_TO_POLICE)) == 1  # but the file was not removed
 
     report = run_once("police")
     assert (report.duplicate_batches, report.batches_applied) == (1, 0)
+    assert ferry_env.batches(PORTAL_TO_POLICE) == []
     assert len(ferry_env.acks(PORTAL_TO_POLICE)) == 1
     pump()
     assert portal_box.SentBatch.objects.get().acked_at is not None

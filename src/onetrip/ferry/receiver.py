@@ -11,7 +11,7 @@ For each pending batch file, in sequence order:
 3. Apply the whole batch in one transaction under the channel lock: per message, skip a message id
    already in the inbox, else run its handler in a savepoint and record the inbox row; then record
    the batch and advance the channel state.
-4. After commit, remove the file and write the signed ack. A crash before this step leaves the file
+4. After commit, write the signed ack, then remove the file. A crash before that leaves the file
    to be recognised as a duplicate (step 2) on the next pass, which acks it then.
 """
 
@@ -134,8 +134,10 @@ def _receive_one(
 
     rejects = _apply(store, report, batch)
     _parked_since.pop((store.zone, channel, name), None)
-    transport.remove_batch(channel, name)
+    # Ack before removing: a crash in between leaves the file, which the next pass sees as a
+    # duplicate and acks again. The other order could lose both file and ack until a resend.
     _write_ack(store, transport, ack_key, batch, rejects, applied_through=batch.last_seq)
+    transport.remove_batch(channel, name)
 
 
 def _apply(store: Store, report: AgentReport, batch: VerifiedBatch) -> list[dict[str, Any]]:
@@ -143,14 +145,20 @@ def _apply(store: Store, report: AgentReport, batch: VerifiedBatch) -> list[dict
     channel = batch.channel
     rejects: list[dict[str, Any]] = []
     applied = skipped = 0
+    inbox_rows: list[abstract.InboxMessage] = []
     inbox = store.inbox._default_manager
     with transaction.atomic(using=store.db):
         state = lock_channel(store, channel)
         if state.last_seq != batch.first_seq - 1 or state.last_batch_sha256 != batch.prev_sha256:
             raise _Retry
         now = timezone.now()
+        seen = set(
+            inbox.filter(message_id__in=[e.message_id for e, _ in batch.messages]).values_list(
+                "message_id", flat=True
+            )
+        )
         for envelope, message in batch.messages:
-            if inbox.filter(message_id=envelope.message_id).exists():
+            if envelope.message_id in seen:
                 skipped += 1
                 continue
             handler = handler_for(store.zone, envelope.message_type)
@@ -180,17 +188,20 @@ def _apply(store: Store, report: AgentReport, batch: VerifiedBatch) -> list[dict
                 )
             else:
                 applied += 1
-            inbox.create(
-                message_id=envelope.message_id,
-                channel=channel,
-                sequence=envelope.sequence,
-                batch_id=batch.batch_id,
-                message_type=envelope.message_type,
-                version=envelope.version,
-                status=status,
-                reject_reason=reason,
-                applied_at=now,
+            inbox_rows.append(
+                store.inbox(
+                    message_id=envelope.message_id,
+                    channel=channel,
+                    sequence=envelope.sequence,
+                    batch_id=batch.batch_id,
+                    message_type=envelope.message_type,
+                    version=envelope.version,
+                    status=status,
+                    reject_reason=reason,
+                    applied_at=now,
+                )
             )
+        inbox.bulk_create(inbox_rows)
         store.received_batch._default_manager.create(
             channel=channel,
             batch_id=batch.batch_id,
@@ -232,10 +243,10 @@ def _duplicate(
     prior: abstract.ReceivedBatch,
     applied_through: int,
 ) -> None:
-    """Already applied: drop the copy and ack again (the first ack may have been lost)."""
+    """Already applied: ack again (the first ack may have been lost) and drop the copy."""
+    _write_ack(store, transport, ack_key, batch, list(prior.rejects), applied_through)
     transport.remove_batch(batch.channel, batch.file_name)
     _parked_since.pop((store.zone, batch.channel, batch.file_name), None)
-    _write_ack(store, transport, ack_key, batch, list(prior.rejects), applied_through)
     report.duplicate_batches += 1
     log_event(
         logging.INFO,
