@@ -27,7 +27,7 @@ DEMO_STAFF = [
     ("district_xihu", "西湖区分局 分局管理员"),
     ("city_admin", "市局管理员"),
 ]
-DEMO_PASSWORD = "onetrip-demo"
+DEMO_PASSWORD = "onetrip-demo"  # noqa: S105 (published demo log-in)
 
 
 def _bin(name: str) -> str:
@@ -101,8 +101,17 @@ def services(env: dict[str, str]) -> list[Service]:
     return [
         Service(
             "sms-simulator",
-            [sys.executable, "-m", "onetrip.simulators.sms", "--host", HOST, "--port", str(SMS_PORT),
-             "--store", str(var / "sms")],
+            [
+                sys.executable,
+                "-m",
+                "onetrip.simulators.sms",
+                "--host",
+                HOST,
+                "--port",
+                str(SMS_PORT),
+                "--store",
+                str(var / "sms"),
+            ],
             env,
         ),
         Service("portal", [*gunicorn, "-b", f"{HOST}:{PORTAL_PORT}", "onetrip.portal.wsgi"], env),
@@ -111,12 +120,16 @@ def services(env: dict[str, str]) -> list[Service]:
         Service("ferry-police", _onetrip("police", "ferry", "run"), env),
         Service(
             "worker-portal",
-            _onetrip("portal", "db_worker", "--queue-name", "*", "--interval", "0.2", "--no-reload"),
+            _onetrip(
+                "portal", "db_worker", "--queue-name", "*", "--interval", "0.2", "--no-reload"
+            ),
             env,
         ),
         Service(
             "worker-police",
-            _onetrip("police", "db_worker", "--queue-name", "*", "--interval", "0.5", "--no-reload"),
+            _onetrip(
+                "police", "db_worker", "--queue-name", "*", "--interval", "0.5", "--no-reload"
+            ),
             env,
         ),
     ]
@@ -162,7 +175,9 @@ def up(args: list[str]) -> int:
                 delay = min(30, 2**service.restarts)
                 if time.monotonic() - service.started_at > 60:
                     service.restarts, delay = 0, 1
-                print(f"{service.name} exited ({service.process.returncode}); restarting in {delay}s")
+                print(
+                    f"{service.name} exited ({service.process.returncode}); restarting in {delay}s"
+                )
                 time.sleep(delay)
                 service.start()
     for service in running:

@@ -11,9 +11,7 @@ VAR_DIR = Path(os.environ.get("ONETRIP_VAR_DIR", BASE_DIR / "var"))
 
 SECRET_KEY = os.environ.get("ONETRIP_SECRET_KEY", "dev-only-not-secret-change-me-in-production")
 DEBUG = os.environ.get("ONETRIP_DEBUG", "1") == "1"
-ALLOWED_HOSTS = os.environ.get("ONETRIP_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(
-    ","
-)
+ALLOWED_HOSTS = os.environ.get("ONETRIP_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
 SHARED_APPS = [
     "django.contrib.contenttypes",
@@ -132,3 +130,5 @@ CACHES = {
     }
 }
 ONETRIP_PROGRESS_LOOKUPS_PER_MINUTE = int(os.environ.get("ONETRIP_PROGRESS_LOOKUPS", "10"))
+ONETRIP_SMS_SIGN = os.environ.get("ONETRIP_SMS_SIGN", "杭州公安")
+ONETRIP_SMS_TIMEOUT_SECONDS = float(os.environ.get("ONETRIP_SMS_TIMEOUT", "5"))

@@ -1,7 +1,7 @@
 """The police-network zone: register of record and the police workbench."""
 
 from .base import *  # noqa: F403
-from .base import SHARED_APPS, database
+from .base import MIDDLEWARE, SHARED_APPS, database
 
 ZONE = "police"
 POLICE_APPS = [
@@ -15,6 +15,11 @@ POLICE_APPS = [
 ]
 INSTALLED_APPS = SHARED_APPS + POLICE_APPS
 ROOT_URLCONF = "onetrip.police.urls"
+MIDDLEWARE = [
+    *MIDDLEWARE[:3],
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    *MIDDLEWARE[3:],
+]
 DATABASES = {"default": database("ONETRIP_POLICE_DATABASE_URL", "police.sqlite3")}
 ZONE_DATABASES = {"police": "default"}
 LOGIN_URL = "/login/"

@@ -4,14 +4,16 @@ cross-zone flow. Requests pick their zone by host: `portal.testserver` or `polic
 import os
 
 from .base import *  # noqa: F403
-from .base import MIDDLEWARE, SHARED_APPS, database
+from .base import SHARED_APPS, database
+from .police import MIDDLEWARE as POLICE_MIDDLEWARE
 from .police import POLICE_APPS
 from .portal import PORTAL_APPS
 
 ZONE = "test"
 INSTALLED_APPS = SHARED_APPS + PORTAL_APPS + POLICE_APPS
 ROOT_URLCONF = "onetrip.portal.urls"
-MIDDLEWARE = ["onetrip.settings.testhosts.ZoneByHostMiddleware", *MIDDLEWARE]
+MIDDLEWARE = ["onetrip.settings.testhosts.ZoneByHostMiddleware", *POLICE_MIDDLEWARE]
+STATIC_ROOT = None
 ALLOWED_HOSTS = ["*"]
 
 if os.environ.get("ONETRIP_TEST_POSTGRES"):

@@ -1,0 +1,105 @@
+"""The register of record for residence declarations (DOMAIN WF-1, ZJ-3…ZJ-5, ZJ-11)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from onetrip.common.fields import EncryptedTextField
+
+
+class RegistrationStatus(models.TextChoices):
+    DECLARED = "declared", _("待核查")
+    REGISTERED = "registered", _("已登记")
+    RETURNED = "returned", _("已退回")
+
+
+class ResidenceDeclaration(models.Model):
+    """A declaration received from the portal, waiting for or carrying the station's decision.
+
+    Personal data is encrypted at rest; `id_hash` finds a person without decrypting."""
+
+    reference = models.CharField(max_length=32, unique=True)
+    station = models.ForeignKey(
+        "police_stations.Station", on_delete=models.PROTECT, related_name="declarations"
+    )
+    name = EncryptedTextField()
+    id_number = EncryptedTextField()
+    id_hash = models.CharField(max_length=64, db_index=True)
+    sex = models.CharField(max_length=1)
+    birth_date = models.DateField()
+    phone = EncryptedTextField()
+    community_code = models.CharField(max_length=12)
+    address_detail = EncryptedTextField()
+    housing_type = models.CharField(max_length=20)
+    landlord_name = EncryptedTextField(blank=True, default="")
+    landlord_phone = EncryptedTextField(blank=True, default="")
+    reason = models.CharField(max_length=20)
+    arrival_date = models.DateField()
+    employer_name = models.CharField(max_length=100, blank=True, default="")
+    declared_at = models.DateTimeField()
+    received_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=20, choices=RegistrationStatus.choices, default=RegistrationStatus.DECLARED
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    registration_number = models.CharField(max_length=40, blank=True, default="")
+    registered_on = models.DateField(null=True, blank=True)
+    return_reason = models.CharField(max_length=500, blank=True, default="")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        indexes = [models.Index(fields=["station", "status", "received_at"])]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class DeclarationHistory(models.Model):
+    """Append-only: who moved the declaration from which state to which, and why."""
+
+    declaration = models.ForeignKey(
+        ResidenceDeclaration, on_delete=models.PROTECT, related_name="history"
+    )
+    from_status = models.CharField(max_length=20, blank=True, default="")
+    to_status = models.CharField(max_length=20)
+    actor = models.CharField(max_length=150)
+    note = models.CharField(max_length=500, blank=True, default="")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.declaration_id} {self.from_status}→{self.to_status}"
+
+
+class RegistrationCounter(models.Model):
+    """Gapless registration numbers per station and year, taken under a row lock."""
+
+    station_code = models.CharField(max_length=20)
+    year = models.PositiveIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["station_code", "year"], name="uniq_reg_counter")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.station_code}/{self.year}: {self.last}"

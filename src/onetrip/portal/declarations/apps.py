@@ -5,3 +5,6 @@ class PortalDeclarationsConfig(AppConfig):
     name = "onetrip.portal.declarations"
     label = "portal_declarations"
     verbose_name = "Residence declarations"
+
+    def ready(self) -> None:
+        from . import handlers  # noqa: F401

@@ -1,0 +1,89 @@
+"""The resident's side of a residence self-declaration: what they sent, and a mirror of the
+police zone's decision with its full history in plain words (DESIGN §7 "one case, one history")."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from onetrip.common.fields import EncryptedTextField
+
+
+class HousingType(models.TextChoices):
+    RENTED = "rented", _("租住房屋")
+    OWNED = "owned", _("自有房屋")
+    DORMITORY = "dormitory", _("单位宿舍")
+    RELATIVE = "relative", _("借住亲友家")
+    OTHER = "other", _("其他")
+
+
+class ResidenceReason(models.TextChoices):
+    WORK = "work", _("务工")
+    BUSINESS = "business", _("经商")
+    STUDY = "study", _("就学")
+    FAMILY = "family", _("投靠亲友")
+    OTHER = "other", _("其他")
+
+
+class DeclarationStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("已提交")
+    RECEIVED = "received", _("派出所已接收")
+    REGISTERED = "registered", _("已登记")
+    RETURNED = "returned", _("已退回")
+
+
+class Declaration(models.Model):
+    """Personal data is encrypted field by field; `id_hash` finds a person's declarations."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reference = models.CharField(max_length=32, unique=True)
+    resident = models.ForeignKey(
+        "portal_accounts.Resident", on_delete=models.PROTECT, related_name="declarations"
+    )
+    channel = models.CharField(max_length=20, default="web")
+    name = EncryptedTextField()
+    id_number = EncryptedTextField()
+    id_hash = models.CharField(max_length=64, db_index=True)
+    sex = models.CharField(max_length=1)
+    birth_date = models.DateField()
+    phone = EncryptedTextField()
+    community_code = models.CharField(max_length=12)
+    address_detail = EncryptedTextField()
+    housing_type = models.CharField(max_length=20, choices=HousingType.choices)
+    landlord_name = EncryptedTextField(blank=True, default="")
+    landlord_phone = EncryptedTextField(blank=True, default="")
+    reason = models.CharField(max_length=20, choices=ResidenceReason.choices)
+    arrival_date = models.DateField()
+    employer_name = models.CharField(max_length=100, blank=True, default="")
+    status = models.CharField(
+        max_length=20, choices=DeclarationStatus.choices, default=DeclarationStatus.SUBMITTED
+    )
+    station_name = models.CharField(max_length=100, blank=True, default="")
+    registration_number = models.CharField(max_length=40, blank=True, default="")
+    registered_on = models.DateField(null=True, blank=True)
+    return_reason = models.CharField(max_length=500, blank=True, default="")
+    submitted_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-submitted_at"]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class DeclarationEvent(models.Model):
+    """One line of the history a resident sees; written once, never changed."""
+
+    declaration = models.ForeignKey(Declaration, on_delete=models.CASCADE, related_name="events")
+    status = models.CharField(max_length=20, choices=DeclarationStatus.choices)
+    note = models.CharField(max_length=500, blank=True, default="")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.declaration_id} {self.status}"

@@ -1,0 +1,233 @@
+"""Writes to the register: receive a declaration from the portal, verify it or return it.
+
+Every decision locks the row, allows only legal transitions, writes the history and the audit row,
+and sends the result back to the portal through the ferry in the same transaction (DESIGN §2, §7).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import router, transaction
+from django.utils import timezone
+
+from onetrip.common.crypto import lookup_hash
+from onetrip.contracts.declarations import DeclarationStatusChangedV1, DeclarationSubmittedV1
+from onetrip.ferry.handlers import BusinessReject
+from onetrip.ferry.outbox import emit
+from onetrip.police.accounts.selectors import staff_profile
+from onetrip.police.audit.services import audit_record
+from onetrip.police.stations.models import Station
+from onetrip.police.stations.selectors import station_for_community
+
+from .errors import RegisterError
+from .models import (
+    DeclarationHistory,
+    RegistrationCounter,
+    RegistrationStatus,
+    ResidenceDeclaration,
+)
+from .selectors import declaration_for_staff
+
+DECIDING_ROLES = {"window_clerk", "reviewer", "approver", "station_admin"}
+
+
+def _atomic() -> transaction.Atomic:
+    return transaction.atomic(using=router.db_for_write(ResidenceDeclaration))
+
+
+def _emit_status(declaration: ResidenceDeclaration, *, actor: str, reason: str = "") -> None:
+    emit(
+        zone="police",
+        message=DeclarationStatusChangedV1(
+            reference=declaration.reference,
+            status="received"
+            if declaration.status == RegistrationStatus.DECLARED
+            else declaration.status,  # type: ignore[arg-type]
+            station_code=declaration.station.code,
+            station_name=declaration.station.name,
+            registration_number=declaration.registration_number,
+            registered_on=declaration.registered_on,
+            reason=reason,
+            changed_at=timezone.now(),
+        ),
+        aggregate_id=declaration.reference,
+        correlation_id=declaration.reference,
+        actor=actor,
+        purpose="residence_registration",
+    )
+
+
+def declaration_receive(*, message: DeclarationSubmittedV1) -> ResidenceDeclaration:
+    """File a declaration in the queue of the station whose jurisdiction covers the community.
+
+    Called by the ferry inside its apply transaction."""
+    station = station_for_community(message.community_code)
+    if station is None:
+        raise BusinessReject(f"no station covers community {message.community_code}")
+    now = timezone.now()
+    declaration = ResidenceDeclaration.objects.create(
+        reference=message.reference,
+        station=station,
+        name=message.name,
+        id_number=message.id_number,
+        id_hash=lookup_hash(message.id_number, purpose="id_number"),
+        sex=message.sex,
+        birth_date=message.birth_date,
+        phone=message.phone,
+        community_code=message.community_code,
+        address_detail=message.address_detail,
+        housing_type=message.housing_type,
+        landlord_name=message.landlord_name,
+        landlord_phone=message.landlord_phone,
+        reason=message.reason,
+        arrival_date=message.arrival_date,
+        employer_name=message.employer_name,
+        declared_at=message.declared_at,
+        received_at=now,
+    )
+    DeclarationHistory.objects.create(
+        declaration=declaration,
+        to_status=RegistrationStatus.DECLARED,
+        actor="ferry",
+        note=station.name,
+        at=now,
+    )
+    _emit_status(declaration, actor="system")
+    return declaration
+
+
+def _check_can_decide(*, user: AbstractBaseUser, declaration: ResidenceDeclaration) -> None:
+    profile = staff_profile(user)
+    if profile is None or profile.role not in DECIDING_ROLES:
+        raise RegisterError(
+            "role_cannot_decide",
+            "您的岗位无权核查居住登记申报",
+            "Your role may not verify residence declarations",
+        )
+    if profile.station_id != declaration.station_id:
+        raise RegisterError(
+            "other_station",
+            "只有辖区派出所民警可以核查该申报",
+            "Only staff of the responsible station may verify this declaration",
+        )
+    if declaration.status != RegistrationStatus.DECLARED:
+        raise RegisterError(
+            "already_decided",
+            "该申报已处理，不能重复操作",
+            "This declaration has already been decided",
+        )
+
+
+def _next_registration_number(station: Station, on: dt.date) -> str:
+    counter, _ = RegistrationCounter.objects.get_or_create(station_code=station.code, year=on.year)
+    counter = RegistrationCounter.objects.select_for_update().get(pk=counter.pk)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"{station.code}{on.year}{counter.last:06d}"
+
+
+def _locked(user: AbstractBaseUser, reference: str) -> ResidenceDeclaration:
+    visible = declaration_for_staff(user=user, reference=reference)
+    return (
+        ResidenceDeclaration.objects.select_for_update()
+        .select_related("station")
+        .get(pk=visible.pk)
+    )
+
+
+def _record(
+    *,
+    user: AbstractBaseUser,
+    declaration: ResidenceDeclaration,
+    action: str,
+    from_status: str,
+    note: str,
+) -> None:
+    now = timezone.now()
+    DeclarationHistory.objects.create(
+        declaration=declaration,
+        from_status=from_status,
+        to_status=declaration.status,
+        actor=user.get_username(),
+        note=note,
+        at=now,
+    )
+    profile = staff_profile(user)
+    audit_record(
+        actor=user.get_username(),
+        actor_role=profile.role if profile else "",
+        station_code=declaration.station.code,
+        action=action,
+        object_type="residence_declaration",
+        object_id=declaration.reference,
+        purpose="residence_registration",
+    )
+
+
+def declaration_verify(
+    *, user: AbstractBaseUser, reference: str, registered_on: dt.date | None = None
+) -> ResidenceDeclaration:
+    """Register the declaration (已登记) with a registration number and date."""
+    with _atomic():
+        declaration = _locked(user, reference)
+        _check_can_decide(user=user, declaration=declaration)
+        registered_on = registered_on or timezone.localdate()
+        if registered_on > timezone.localdate() or registered_on < declaration.declared_at.date():
+            raise RegisterError(
+                "registered_on_invalid",
+                "登记日期须在申报日期与今天之间",
+                "The registration date must lie between the declaration date and today",
+            )
+        previous = declaration.status
+        declaration.status = RegistrationStatus.REGISTERED
+        declaration.registered_on = registered_on
+        declaration.registration_number = _next_registration_number(
+            declaration.station, registered_on
+        )
+        declaration.decided_by = user  # type: ignore[assignment]
+        declaration.decided_at = timezone.now()
+        declaration.save()
+        _record(
+            user=user,
+            declaration=declaration,
+            action="declaration.verify",
+            from_status=previous,
+            note=declaration.registration_number,
+        )
+        _emit_status(declaration, actor=f"staff:{user.get_username()}")
+        return declaration
+
+
+def declaration_return(
+    *, user: AbstractBaseUser, reference: str, reason: str
+) -> ResidenceDeclaration:
+    """Return the declaration to the resident with a reason they can act on."""
+    reason = reason.strip()
+    if len(reason) < 4:
+        raise RegisterError(
+            "reason_required",
+            "请填写退回原因（至少4个字），告诉申报人需要如何更正",
+            "Give the reason for returning (at least 4 characters) so the resident can correct it",
+        )
+    if len(reason) > 500:
+        raise RegisterError("reason_too_long", "退回原因过长", "The reason is too long")
+    with _atomic():
+        declaration = _locked(user, reference)
+        _check_can_decide(user=user, declaration=declaration)
+        previous = declaration.status
+        declaration.status = RegistrationStatus.RETURNED
+        declaration.return_reason = reason
+        declaration.decided_by = user  # type: ignore[assignment]
+        declaration.decided_at = timezone.now()
+        declaration.save()
+        _record(
+            user=user,
+            declaration=declaration,
+            action="declaration.return",
+            from_status=previous,
+            note=reason,
+        )
+        _emit_status(declaration, actor=f"staff:{user.get_username()}", reason=reason)
+        return declaration

@@ -1,0 +1,362 @@
+"""Writes for residence self-declaration on the portal side (DOMAIN ZJ-3, ZJ-4, ZJ-12, WF-1).
+
+The portal checks everything it can before anything is stored, then stores the declaration and its
+ferry message in one transaction; the police zone decides, and its decision comes back through
+`declaration_apply_status_change`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from django.db import IntegrityError, router, transaction
+from django.utils import timezone
+
+from onetrip.common import divisions
+from onetrip.common.crypto import lookup_hash
+from onetrip.common.identifiers import (
+    IdentifierError,
+    check_declared_birth_date,
+    check_declared_sex,
+    normalize_mobile,
+    parse_resident_id,
+)
+from onetrip.contracts.declarations import DeclarationStatusChangedV1, DeclarationSubmittedV1
+from onetrip.ferry.outbox import emit
+from onetrip.portal.accounts.models import Resident
+from onetrip.portal.notify.services import sms_queue
+
+from .errors import DeclarationInvalid, FieldError
+from .models import (
+    Declaration,
+    DeclarationEvent,
+    DeclarationStatus,
+    HousingType,
+    ResidenceReason,
+)
+
+MAX_ARRIVAL_AGE_DAYS = 365 * 80
+
+
+@dataclass(frozen=True)
+class DeclarationInput:
+    """What a resident types, as strings, from the page or the channel API."""
+
+    name: str
+    id_number: str
+    sex: str
+    birth_date: str
+    phone: str
+    community_code: str
+    address_detail: str
+    housing_type: str
+    reason: str
+    arrival_date: str
+    landlord_name: str = ""
+    landlord_phone: str = ""
+    employer_name: str = ""
+
+
+@dataclass(frozen=True)
+class CleanDeclaration:
+    name: str
+    id_number: str
+    sex: str
+    birth_date: dt.date
+    phone: str
+    community_code: str
+    address_detail: str
+    housing_type: str
+    reason: str
+    arrival_date: dt.date
+    landlord_name: str
+    landlord_phone: str
+    employer_name: str
+
+
+def _parse_date(
+    field: str, value: str, label_zh: str, label_en: str
+) -> tuple[dt.date | None, FieldError | None]:
+    try:
+        return dt.date.fromisoformat(value.strip()), None
+    except ValueError:
+        return None, FieldError(
+            field,
+            "date_format",
+            f"{label_zh}格式不正确，请按“年-月-日”填写，例如 2026-03-01",
+            f"{label_en} must be a date such as 2026-03-01",
+        )
+
+
+def _id_error(field: str, exc: IdentifierError) -> FieldError:
+    return FieldError(field, exc.code, exc.message_zh, exc.message_en)
+
+
+def declaration_check(data: DeclarationInput, *, today: dt.date | None = None) -> CleanDeclaration:
+    """Validate a declaration completely; raise DeclarationInvalid listing every problem."""
+    today = today or timezone.localdate()
+    errors: list[FieldError] = []
+
+    name = data.name.strip()
+    if not name:
+        errors.append(FieldError("name", "required", "请填写姓名", "Name is required"))
+    elif len(name) > 50:
+        errors.append(FieldError("name", "too_long", "姓名过长", "Name is too long"))
+
+    resident_id = None
+    try:
+        resident_id = parse_resident_id(data.id_number, today=today)
+    except IdentifierError as exc:
+        errors.append(_id_error("id_number", exc))
+
+    sex = data.sex.strip().upper()
+    if sex not in ("M", "F"):
+        errors.append(FieldError("sex", "required", "请选择性别", "Choose a sex"))
+    elif resident_id is not None:
+        try:
+            check_declared_sex(resident_id, sex)
+        except IdentifierError as exc:
+            errors.append(_id_error("sex", exc))
+
+    birth_date, err = _parse_date("birth_date", data.birth_date, "出生日期", "Birth date")
+    if err:
+        errors.append(err)
+    elif resident_id is not None and birth_date is not None:
+        try:
+            check_declared_birth_date(resident_id, birth_date)
+        except IdentifierError as exc:
+            errors.append(_id_error("birth_date", exc))
+
+    phone = ""
+    try:
+        phone = normalize_mobile(data.phone)
+    except IdentifierError as exc:
+        errors.append(_id_error("phone", exc))
+
+    community_code = data.community_code.strip()
+    if not community_code:
+        errors.append(
+            FieldError(
+                "community_code",
+                "required",
+                "请选择现居住地所在的社区（村）",
+                "Choose the community you live in",
+            )
+        )
+    elif not divisions.is_in_city(community_code):
+        errors.append(
+            FieldError(
+                "community_code",
+                "outside_city",
+                "所选居住地不在本市辖区内，请在本市范围内选择社区（村）",
+                "The address is outside this city; choose a community in this city",
+            )
+        )
+
+    address_detail = data.address_detail.strip()
+    if not address_detail:
+        errors.append(
+            FieldError(
+                "address_detail",
+                "required",
+                "请填写详细地址（路、小区、楼栋、门牌号）",
+                "Enter the detailed address (road, estate, building, room)",
+            )
+        )
+    elif len(address_detail) > 200:
+        errors.append(
+            FieldError("address_detail", "too_long", "详细地址过长", "Address is too long")
+        )
+
+    if data.housing_type not in HousingType.values:
+        errors.append(
+            FieldError("housing_type", "required", "请选择住所类型", "Choose a housing type")
+        )
+    if data.reason not in ResidenceReason.values:
+        errors.append(FieldError("reason", "required", "请选择居住事由", "Choose a reason"))
+
+    landlord_name = data.landlord_name.strip()
+    landlord_phone = ""
+    if data.housing_type == HousingType.RENTED and not landlord_name:
+        errors.append(
+            FieldError(
+                "landlord_name",
+                "required_for_rented",
+                "租住房屋请填写房东（出租人）姓名",
+                "For rented housing, enter the landlord's name",
+            )
+        )
+    if data.landlord_phone.strip():
+        try:
+            landlord_phone = normalize_mobile(data.landlord_phone)
+        except IdentifierError as exc:
+            errors.append(_id_error("landlord_phone", exc))
+
+    arrival_date, err = _parse_date("arrival_date", data.arrival_date, "来本地日期", "Arrival date")
+    if err:
+        errors.append(err)
+    elif arrival_date is not None:
+        if arrival_date > today:
+            errors.append(
+                FieldError(
+                    "arrival_date",
+                    "future",
+                    "来本地日期不能晚于今天",
+                    "The arrival date cannot be in the future",
+                )
+            )
+        elif birth_date is not None and arrival_date < birth_date:
+            errors.append(
+                FieldError(
+                    "arrival_date",
+                    "before_birth",
+                    "来本地日期不能早于出生日期",
+                    "The arrival date cannot be before the birth date",
+                )
+            )
+
+    employer_name = data.employer_name.strip()
+    if len(employer_name) > 100:
+        errors.append(
+            FieldError("employer_name", "too_long", "单位名称过长", "Employer name is too long")
+        )
+
+    if errors:
+        raise DeclarationInvalid(errors)
+    assert resident_id is not None and birth_date is not None and arrival_date is not None
+    return CleanDeclaration(
+        name=name,
+        id_number=resident_id.number,
+        sex=sex,
+        birth_date=birth_date,
+        phone=phone,
+        community_code=community_code,
+        address_detail=address_detail,
+        housing_type=data.housing_type,
+        reason=data.reason,
+        arrival_date=arrival_date,
+        landlord_name=landlord_name,
+        landlord_phone=landlord_phone,
+        employer_name=employer_name,
+    )
+
+
+def _new_reference(now: dt.datetime) -> str:
+    return f"JZ{timezone.localtime(now):%y%m%d}{secrets.randbelow(10**8):08d}"
+
+
+def _atomic() -> transaction.Atomic:
+    return transaction.atomic(using=router.db_for_write(Declaration))
+
+
+def declaration_submit(
+    *, resident: Resident, data: DeclarationInput, channel: str = "web"
+) -> Declaration:
+    """Store a valid declaration and send it to the police zone in the same transaction."""
+    clean = declaration_check(data)
+    now = timezone.now()
+    for attempt in range(5):
+        try:
+            with _atomic():
+                declaration = Declaration.objects.create(
+                    reference=_new_reference(now),
+                    resident=resident,
+                    channel=channel,
+                    name=clean.name,
+                    id_number=clean.id_number,
+                    id_hash=lookup_hash(clean.id_number, purpose="id_number"),
+                    sex=clean.sex,
+                    birth_date=clean.birth_date,
+                    phone=clean.phone,
+                    community_code=clean.community_code,
+                    address_detail=clean.address_detail,
+                    housing_type=clean.housing_type,
+                    landlord_name=clean.landlord_name,
+                    landlord_phone=clean.landlord_phone,
+                    reason=clean.reason,
+                    arrival_date=clean.arrival_date,
+                    employer_name=clean.employer_name,
+                    submitted_at=now,
+                )
+                DeclarationEvent.objects.create(
+                    declaration=declaration, status=DeclarationStatus.SUBMITTED, at=now
+                )
+                emit(
+                    zone="portal",
+                    message=DeclarationSubmittedV1(
+                        reference=declaration.reference,
+                        name=clean.name,
+                        id_number=clean.id_number,
+                        sex=clean.sex,  # type: ignore[arg-type]
+                        birth_date=clean.birth_date,
+                        phone=clean.phone,
+                        community_code=clean.community_code,
+                        address_detail=clean.address_detail,
+                        housing_type=clean.housing_type,  # type: ignore[arg-type]
+                        landlord_name=clean.landlord_name,
+                        landlord_phone=clean.landlord_phone,
+                        reason=clean.reason,  # type: ignore[arg-type]
+                        arrival_date=clean.arrival_date,
+                        employer_name=clean.employer_name,
+                        declared_at=now,
+                    ),
+                    aggregate_id=declaration.reference,
+                    correlation_id=declaration.reference,
+                    actor=f"resident:{resident.pk}",
+                    purpose="residence_registration",
+                )
+                return declaration
+        except IntegrityError:
+            if attempt == 4:
+                raise
+    raise RuntimeError("could not allocate a declaration reference")
+
+
+_SMS_TEMPLATE = {
+    DeclarationStatus.REGISTERED: "declaration_registered",
+    DeclarationStatus.RETURNED: "declaration_returned",
+}
+
+
+def declaration_apply_status_change(*, message: DeclarationStatusChangedV1) -> Declaration:
+    """Mirror the police zone's decision, record it in the history and tell the resident.
+
+    Runs inside the ferry's apply transaction; a replay is skipped by the ferry's inbox, and a
+    decision older than the one shown is recorded in the history without moving the status back.
+    """
+    declaration = Declaration.objects.select_for_update().get(reference=message.reference)
+    status = DeclarationStatus(message.status)
+    note = ""
+    if message.station_name:
+        declaration.station_name = message.station_name
+    if status == DeclarationStatus.REGISTERED:
+        declaration.registration_number = message.registration_number
+        declaration.registered_on = message.registered_on
+        note = message.registration_number
+    elif status == DeclarationStatus.RETURNED:
+        declaration.return_reason = message.reason
+        note = message.reason
+    elif status == DeclarationStatus.RECEIVED:
+        note = message.station_name
+    final = {DeclarationStatus.REGISTERED, DeclarationStatus.RETURNED}
+    if declaration.status not in final or status in final:
+        declaration.status = status
+    declaration.save()
+    DeclarationEvent.objects.create(
+        declaration=declaration, status=status, note=note, at=message.changed_at
+    )
+    template = _SMS_TEMPLATE.get(status)
+    if template:
+        sms_queue(
+            phone=declaration.phone,
+            template=template,
+            params={
+                "reference": declaration.reference,
+                "station": declaration.station_name,
+                "registration_number": declaration.registration_number,
+                "reason": declaration.return_reason,
+            },
+        )
+    return declaration

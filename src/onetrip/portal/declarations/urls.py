@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "declarations"
+
+urlpatterns = [
+    path("declare/", views.declare, name="declare"),
+    path("my/declarations/", views.mine, name="mine"),
+    path("my/declarations/<str:reference>/", views.mine_detail, name="mine_detail"),
+    path("progress/", views.progress, name="progress"),
+]
