@@ -39,6 +39,17 @@ class PongV1(Contract):
     correlation_id: str
 
 
+@register
+class OrphanV1(Contract):
+    """A known contract that no zone has a handler for (a deployment error)."""
+
+    message_type = "test.orphan"
+    version = 1
+    aggregate_type = "test"
+
+    n: int
+
+
 class Explosion(RuntimeError):
     """A handler bug, as opposed to a business reject."""
 

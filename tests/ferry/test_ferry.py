@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import threading
+import time
 import uuid
 from io import StringIO
 
@@ -19,7 +20,7 @@ from django.db import connections, transaction
 
 from onetrip.contracts.base import Contract
 from onetrip.ferry import handlers as ferry_handlers
-from onetrip.ferry.agent import run_once
+from onetrip.ferry.agent import run_forever, run_once
 from onetrip.ferry.batch import build_batch
 from onetrip.ferry.channels import POLICE_TO_PORTAL, PORTAL_TO_POLICE
 from onetrip.ferry.envelope import Envelope
@@ -33,7 +34,7 @@ from onetrip.police.ferrybox import models as police_box
 from onetrip.portal.ferrybox import models as portal_box
 
 from .helpers import FerryEnv, pump
-from .pingpong import PingV1, PongV1, on_ping_police, send_pings
+from .pingpong import OrphanV1, PingV1, PongV1, on_ping_police, send_pings
 
 DB = pytest.mark.django_db(databases=["default", "police"], transaction=True)
 
@@ -415,6 +416,31 @@ def test_unknown_message_type_is_quarantined(ferry_env: FerryEnv) -> None:
 
 
 @DB
+def test_message_without_handler_is_quarantined_until_deployed(
+    ferry_env: FerryEnv, settings, monkeypatch
+) -> None:
+    with transaction.atomic(using=get_store("portal").db):
+        emit(
+            zone="portal",
+            message=OrphanV1(n=1),
+            aggregate_id="o",
+            correlation_id="c",
+            actor="t",
+            purpose="p",
+        )
+    run_once("portal")
+    assert run_once("police").quarantined == 1
+    assert "no handler for test.orphan" in police_box.QuarantinedBatch.objects.get().reason
+    assert police_box.InboxMessage.objects.count() == 0
+
+    monkeypatch.setitem(ferry_handlers._HANDLERS, ("police", "test.orphan"), lambda e, m: None)
+    settings.FERRY_RESEND_AFTER_SECONDS = 0
+    run_once("portal")  # the resend after the handler is deployed
+    assert run_once("police").batches_applied == 1
+    assert police_box.InboxMessage.objects.get().message_type == "test.orphan"
+
+
+@DB
 def test_business_reject_is_recorded_and_channel_continues(ferry_env: FerryEnv) -> None:
     send_pings("portal", 1, start=0)
     [rejected_id] = send_pings("portal", 1, start=1, reject="材料不全 papers missing")
@@ -643,3 +669,32 @@ def test_keygen_is_idempotent_and_status_reports(ferry_env: FerryEnv, settings, 
     assert "batches_applied=1" in out.getvalue()
     with pytest.raises(CommandError):
         call_command("ferry", "once")
+
+
+@DB
+def test_run_forever_drains_and_stops_on_request(ferry_env: FerryEnv) -> None:
+    send_pings("portal", 3)
+    stop = threading.Event()
+
+    def agent(zone: str) -> None:
+        try:
+            run_forever(zone, 0.01, stop=stop)
+        finally:
+            connections.close_all()
+
+    agents = [threading.Thread(target=agent, args=(zone,)) for zone in ("portal", "police")]
+    for thread in agents:
+        thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if portal_box.InboxMessage.objects.count() == 3:
+                break
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        for thread in agents:
+            thread.join(timeout=10)
+    assert not any(thread.is_alive() for thread in agents)
+    assert len(police_pings()) == 3
+    assert portal_box.InboxMessage.objects.filter(message_type="test.pong").count() == 3

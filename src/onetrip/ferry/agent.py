@@ -17,6 +17,7 @@ from types import FrameType
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import close_old_connections
 
 from .log import log_event
@@ -24,10 +25,12 @@ from .receiver import receive_batches
 from .registry import get_store
 from .report import AgentReport
 from .sender import build_batches, export_batches, read_acks, resend_unacked
-from .signing import load_signing_key
+from .signing import FerryKeyError, load_signing_key
 from .transports import get_transport
 
 __all__ = ["AgentReport", "run_forever", "run_once"]
+
+_SAFE_TO_LOG = (FerryKeyError, ImproperlyConfigured, OSError)
 
 
 def run_once(zone: str, *, should_stop: Callable[[], bool] = lambda: False) -> AgentReport:
@@ -73,7 +76,16 @@ def run_forever(
             try:
                 report = run_once(zone, should_stop=stop.is_set)
             except Exception as exc:
-                log_event(logging.ERROR, "agent_pass_failed", zone=zone, error=type(exc).__name__)
+                # Only configuration errors are spelled out: a database error's text can quote
+                # row values, which may be personal data.
+                detail = str(exc) if isinstance(exc, _SAFE_TO_LOG) else ""
+                log_event(
+                    logging.ERROR,
+                    "agent_pass_failed",
+                    zone=zone,
+                    error=type(exc).__name__,
+                    detail=detail,
+                )
                 logging.getLogger("onetrip.ferry").debug("agent pass failure", exc_info=True)
                 stop.wait(interval)
                 continue

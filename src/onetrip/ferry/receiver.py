@@ -93,12 +93,6 @@ def _receive_one(
     channel = store.receives_on
     try:
         batch = verify_batch(channel=channel, file_name=name, body=body)
-        for envelope, _message in batch.messages:
-            if handler_for(store.zone, envelope.message_type) is None:
-                raise BatchInvalid(
-                    f"no handler for {envelope.message_type} in zone {store.zone} "
-                    f"(message {envelope.message_id})"
-                )
     except BatchInvalid as exc:
         quarantine(store, transport, channel, name, body, exc.reason)
         report.quarantined += 1
@@ -132,12 +126,30 @@ def _receive_one(
         report.quarantined += 1
         return
 
+    missing = _missing_handler(store.zone, batch)
+    if missing:
+        quarantine(store, transport, channel, name, body, missing)
+        report.quarantined += 1
+        return
+
     rejects = _apply(store, report, batch)
     _parked_since.pop((store.zone, channel, name), None)
     # Ack before removing: a crash in between leaves the file, which the next pass sees as a
     # duplicate and acks again. The other order could lose both file and ack until a resend.
     _write_ack(store, transport, ack_key, batch, rejects, applied_through=batch.last_seq)
     transport.remove_batch(channel, name)
+
+
+def _missing_handler(zone: str, batch: VerifiedBatch) -> str:
+    """A deployment error, not a business reject: quarantine so that nothing is lost; once the
+    handler is deployed, the sender's resend of the same batch applies."""
+    for envelope, _message in batch.messages:
+        if handler_for(zone, envelope.message_type) is None:
+            return (
+                f"no handler for {envelope.message_type} in zone {zone} "
+                f"(message {envelope.message_id})"
+            )
+    return ""
 
 
 def _apply(store: Store, report: AgentReport, batch: VerifiedBatch) -> list[dict[str, Any]]:

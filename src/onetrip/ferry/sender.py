@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from . import models as abstract
 from .batch import BatchInvalid, build_batch, verify_ack
+from .channels import sender_of
 from .envelope import Envelope
 from .log import log_event
 from .quarantine import quarantine
@@ -181,6 +182,8 @@ def read_acks(store: Store, transport: Transport, report: AgentReport) -> None:
                 raise BatchInvalid("ack names a batch we did not send")
             if (batch.first_seq, batch.last_seq) != (ack.first_seq, ack.last_seq):
                 raise BatchInvalid("ack sequences differ from the batch's")
+            if ack.receiver_zone != sender_of(store.receives_on):
+                raise BatchInvalid(f"ack from unexpected zone {ack.receiver_zone!r}")
         except BatchInvalid as exc:
             quarantine(
                 store,

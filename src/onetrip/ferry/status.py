@@ -19,6 +19,7 @@ class ZoneStatus:
     sends_on: str
     receives_on: str
     last_seq_built: int = 0
+    last_seq_sent: int = 0
     last_seq_acked: int = 0
     unbatched: int = 0
     unexported: int = 0
@@ -41,6 +42,9 @@ def zone_status(zone: str) -> ZoneStatus:
     status.last_seq_built = out_state.last_seq if out_state else 0
     status.last_seq_applied = in_state.last_seq if in_state else 0
     sent = store.sent_batch._default_manager.filter(channel=store.sends_on)
+    status.last_seq_sent = (
+        sent.filter(exported_at__isnull=False).aggregate(m=Max("last_seq"))["m"] or 0
+    )
     status.last_seq_acked = (
         sent.filter(acked_at__isnull=False).aggregate(m=Max("last_seq"))["m"] or 0
     )
@@ -79,6 +83,7 @@ def format_status(status: ZoneStatus) -> str:
         ("密钥目录 keys dir", str(keys_dir())),
         (f"发送通道 sending {status.sends_on}", ""),
         ("  已编号至 last seq built", status.last_seq_built),
+        ("  已发送至 last seq sent", status.last_seq_sent),
         ("  已确认至 last seq acked", status.last_seq_acked),
         ("  待打包消息 unbatched messages", status.unbatched),
         ("  待导出批次 batches not yet written", status.unexported),
