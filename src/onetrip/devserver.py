@@ -48,12 +48,15 @@ def _env() -> dict[str, str]:
 def prepare(env: dict[str, str]) -> None:
     steps = [
         _onetrip("portal", "ferry", "keygen"),
+        _onetrip("police", "ferry", "keygen"),
         _onetrip("portal", "migrate", "--no-input", "-v", "0"),
         _onetrip("portal", "createcachetable"),
         _onetrip("police", "migrate", "--no-input", "-v", "0"),
         _onetrip("police", "createcachetable"),
         _onetrip("police", "load_reference"),
         _onetrip("police", "load_demo_staff"),
+        _onetrip("portal", "collectstatic", "--no-input", "-v", "0"),
+        _onetrip("police", "collectstatic", "--no-input", "-v", "0"),
     ]
     for cmd in steps:
         print("» " + " ".join(cmd[1:]), flush=True)
@@ -97,7 +100,16 @@ class Service:
 
 def services(env: dict[str, str]) -> list[Service]:
     var = Path(env.get("ONETRIP_VAR_DIR", Path.cwd() / "var"))
-    gunicorn = [_bin("gunicorn"), "--workers", "2", "--threads", "4", "--access-logfile", "-"]
+    gunicorn = [
+        _bin("gunicorn"),
+        "--workers",
+        "2",
+        "--threads",
+        "4",
+        "--no-control-socket",
+        "--access-logfile",
+        "-",
+    ]
     return [
         Service(
             "sms-simulator",
