@@ -45,7 +45,7 @@ def hubin(reference_data):
     return station_for_street(HUBIN_STREET)
 
 
-def _staff(username, role, station):
+def staff(username, role, station, district_code=""):
     from onetrip.police.accounts.services import staff_create
 
     return staff_create(
@@ -54,17 +54,18 @@ def _staff(username, role, station):
         full_name=username,
         role=role,
         station=station,
+        district_code=district_code,
     )
 
 
 @pytest.fixture
 def clerk(beishan):
-    return _staff("clerk_beishan", "window_clerk", beishan)
+    return staff("clerk_beishan", "window_clerk", beishan)
 
 
 @pytest.fixture
 def other_clerk(hubin):
-    return _staff("clerk_hubin", "window_clerk", hubin)
+    return staff("clerk_hubin", "window_clerk", hubin)
 
 
 @pytest.fixture

@@ -8,6 +8,10 @@ import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parents[3]
 VAR_DIR = Path(os.environ.get("ONETRIP_VAR_DIR", BASE_DIR / "var"))
+try:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+except OSError:  # a read-only deployment keeps nothing under var/
+    pass
 
 SECRET_KEY = os.environ.get("ONETRIP_SECRET_KEY", "dev-only-not-secret-change-me-in-production")
 DEBUG = os.environ.get("ONETRIP_DEBUG", "1") == "1"
