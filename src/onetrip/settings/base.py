@@ -1,6 +1,7 @@
 """Settings shared by both zones. Zone files add their apps and database; every knob a
 deployment changes comes from an environment variable with a safe default for `make up`."""
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -8,10 +9,8 @@ import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parents[3]
 VAR_DIR = Path(os.environ.get("ONETRIP_VAR_DIR", BASE_DIR / "var"))
-try:
+with contextlib.suppress(OSError):  # a read-only deployment keeps nothing under var/
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-except OSError:  # a read-only deployment keeps nothing under var/
-    pass
 
 SECRET_KEY = os.environ.get("ONETRIP_SECRET_KEY", "dev-only-not-secret-change-me-in-production")
 DEBUG = os.environ.get("ONETRIP_DEBUG", "1") == "1"
