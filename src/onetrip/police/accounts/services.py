@@ -13,6 +13,7 @@ from django.db import router, transaction
 from django.utils import timezone
 
 from onetrip.common import divisions
+from onetrip.police.audit.services import audit_record
 from onetrip.police.stations.models import Station
 
 from .errors import LoginLocked, StaffError
@@ -177,16 +178,31 @@ def login_record_failure(*, username: str, now: datetime | None = None) -> Login
         stale = throttle.last_failure_at is None or now - throttle.last_failure_at > login_lockout()
         throttle.failures = 1 if stale else throttle.failures + 1
         throttle.last_failure_at = now
-        if throttle.failures >= login_max_failures():
+        locked = throttle.failures >= login_max_failures()
+        if locked:
             throttle.locked_until = now + login_lockout()
             throttle.failures = 0
         throttle.save()
+        audit_record(
+            actor=username[:150],
+            action="login.locked" if locked else "login.failure",
+            object_type="staff_account",
+            object_id=username[:150],
+            success=False,
+        )
     return throttle
 
 
 def login_record_success(*, username: str) -> None:
-    """A successful log-in clears the failure count."""
-    LoginThrottle.objects.filter(username=_throttle_key(username)).delete()
+    """A successful log-in clears the failure count and is audited (MLPS-5)."""
+    with _police_atomic():
+        LoginThrottle.objects.filter(username=_throttle_key(username)).delete()
+        audit_record(
+            actor=username,
+            action="login.success",
+            object_type="staff_account",
+            object_id=username,
+        )
 
 
 def login_throttle_prune(*, now: datetime | None = None) -> int:

@@ -56,6 +56,14 @@ def queue(request: HttpRequest) -> HttpResponse:
         }
         for d in declaration_queue(user=request.user, status=status)[:200]
     ]
+    if rows:
+        audit_read_personal_data(
+            user=request.user,
+            object_type="residence_declaration",
+            object_id=f"queue:{status}",
+            fields=["name:masked", "id_number:masked", "community_code"],
+            purpose="work_queue",
+        )
     return render(
         request,
         "workbench/queue.html",
