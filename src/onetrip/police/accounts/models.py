@@ -8,16 +8,17 @@ enforces that shape; `services.staff_check_scope` explains a violation in words.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    WINDOW_CLERK = "window_clerk", "受理民警"
-    REVIEWER = "reviewer", "审核"
-    APPROVER = "approver", "审批"
-    STATION_ADMIN = "station_admin", "所管理员"
-    FIELD_OFFICER = "field_officer", "现场办"
-    DISTRICT_ADMIN = "district_admin", "分局管理员"
-    CITY_ADMIN = "city_admin", "市局管理员"
+    WINDOW_CLERK = "window_clerk", _("受理民警")
+    REVIEWER = "reviewer", _("审核")
+    APPROVER = "approver", _("审批")
+    STATION_ADMIN = "station_admin", _("所管理员")
+    FIELD_OFFICER = "field_officer", _("现场办")
+    DISTRICT_ADMIN = "district_admin", _("分局管理员")
+    CITY_ADMIN = "city_admin", _("市局管理员")
 
 
 ROLE_LABELS_EN = {
