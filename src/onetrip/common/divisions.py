@@ -271,6 +271,15 @@ def community(code: str) -> Community | None:
     return load().community_by_code.get(code)
 
 
+def community_label(code: str) -> str:
+    """ "西湖区 北山街道 北山社区" for a community code; the code itself when unknown."""
+    found = community(code)
+    if found is None:
+        return code
+    parts = [district(found.district_code), street(found.street_code), found]
+    return " ".join(p.name for p in parts if p is not None)
+
+
 def is_in_city(community_code: str) -> bool:
     """Whether the community is one of the deployment city's communities."""
     return community_code in load().community_by_code

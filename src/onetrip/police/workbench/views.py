@@ -25,16 +25,6 @@ from onetrip.police.register.selectors import declaration_for_staff, declaration
 DETAIL_FIELDS = ["name", "id_number", "phone", "address_detail", "landlord_name", "landlord_phone"]
 
 
-def community_label(code: str) -> str:
-    community = divisions.community(code)
-    if community is None:
-        return code
-    street = divisions.street(community.street_code)
-    district = divisions.district(street.district_code) if street else None
-    parts = [p.name for p in (district, street, community) if p is not None]
-    return " ".join(parts)
-
-
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     return redirect("workbench:queue")
@@ -50,7 +40,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "reference": d.reference,
             "name": mask_name(d.name),
             "id_number": mask_id_number(d.id_number),
-            "community": community_label(d.community_code),
+            "community": divisions.community_label(d.community_code),
             "received_at": d.received_at,
             "station": d.station.name,
         }
@@ -99,7 +89,7 @@ def _detail(request: HttpRequest, reference: str, *, reveal: bool) -> HttpRespon
             "landlord_phone": (
                 declaration.landlord_phone if reveal else mask_phone(declaration.landlord_phone)
             ),
-            "community": community_label(declaration.community_code),
+            "community": divisions.community_label(declaration.community_code),
             "history": declaration.history.all(),
             "can_decide": declaration.status == RegistrationStatus.DECLARED,
             "today": dt.date.today().isoformat(),

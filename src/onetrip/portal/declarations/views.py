@@ -116,7 +116,7 @@ def mine_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "declarations/status.html",
         {
             "d": declaration,
-            "community": community_label(declaration.community_code),
+            "community": divisions.community_label(declaration.community_code),
             "id_number": mask_id_number(declaration.id_number),
         },
     )
@@ -138,12 +138,3 @@ def progress(request: HttpRequest) -> HttpResponse:
         context["error"] = _("未查到该申报：请核对申报编号和身份证号后六位")
         return render(request, "declarations/progress.html", context, status=404)
     return render(request, "declarations/progress.html", context)
-
-
-def community_label(code: str) -> str:
-    community = divisions.community(code)
-    if community is None:
-        return code
-    street = divisions.street(community.street_code)
-    district = divisions.district(street.district_code) if street else None
-    return " ".join(p.name for p in (district, street, community) if p is not None)
