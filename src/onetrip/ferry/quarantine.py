@@ -1,14 +1,27 @@
-"""Setting a bad batch or ack aside, with its reason and raw bytes, for the operator."""
+"""Setting a bad batch, ack or heartbeat aside, with its reason and raw bytes, for the operator.
+
+Every quarantine also raises an alarm (kind by reason: unknown/retired/other channel's key, wrong
+channel, a conflicting batch, a broken chain, or plain `quarantine`), keyed by the document's
+name, and is audited. When a good copy under the same name is accepted later (a resend of a batch
+that was truncated on the way), the receiver clears the alarms of that name.
+"""
 
 from __future__ import annotations
 
 import logging
 
+from . import events
 from . import models as abstract
+from .alarms import raise_alarm
 from .envelope import sha256_hex
 from .log import log_event
 from .registry import Store
 from .transports.base import Transport
+
+
+def alarm_key(kind: str, name: str) -> str:
+    """The alarm key of a quarantined document: its name, prefixed for the reverse direction."""
+    return name if kind == abstract.QuarantinedBatch.KIND_BATCH else f"{kind}:{name}"
 
 
 def quarantine(
@@ -21,12 +34,15 @@ def quarantine(
     kind: str = abstract.QuarantinedBatch.KIND_BATCH,
     *,
     alarm: bool = False,
+    alarm_kind: str | None = None,
 ) -> None:
     """Move the document out of the pending set and record it; never apply any of it.
 
     A resend of the same bad bytes only bumps the existing record's counter, so a batch that
     fails deterministically does not fill the table. `alarm` marks a security event (a
-    conflicting batch), logged at ERROR; any other quarantine is logged at WARNING."""
+    conflicting batch), logged at ERROR; any other quarantine is logged at WARNING. `alarm_kind`
+    (an `Alarm.KIND_*`) says which alarm to raise; by default `security_conflict` with `alarm`,
+    else `quarantine`."""
     sha256 = sha256_hex(body)
     manager = store.quarantined_batch._default_manager
     existing = manager.filter(channel=channel, kind=kind, sha256=sha256).first()
@@ -56,4 +72,14 @@ def quarantine(
         sha256=sha256,
         reason=reason,
         moved_to=where,
+    )
+    events.record_event(
+        store.zone, events.QUARANTINED, channel, count=1, detail=f"{kind}: {reason}"
+    )
+    if alarm_kind is None:
+        alarm_kind = (
+            abstract.Alarm.KIND_SECURITY_CONFLICT if alarm else abstract.Alarm.KIND_QUARANTINE
+        )
+    raise_alarm(
+        store.zone, alarm_kind, channel, key=alarm_key(kind, name), detail=f"{kind}: {reason}"
     )

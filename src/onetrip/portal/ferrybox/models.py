@@ -35,3 +35,19 @@ class QuarantinedBatch(ferry.QuarantinedBatch):
     class Meta(ferry.QuarantinedBatch.Meta):
         verbose_name = "隔离批次 quarantined batch"
         verbose_name_plural = "隔离批次 quarantined batches"
+
+
+class ParkedBatch(ferry.ParkedBatch):
+    class Meta(ferry.ParkedBatch.Meta):
+        verbose_name = "暂存批次 parked batch"
+        verbose_name_plural = "暂存批次 parked batches"
+
+
+class Alarm(ferry.Alarm):
+    class Meta(ferry.Alarm.Meta):
+        verbose_name = "摆渡告警 ferry alarm"
+
+
+class FerryEvent(ferry.FerryEvent):
+    class Meta(ferry.FerryEvent.Meta):
+        verbose_name = "摆渡审计 ferry event"
