@@ -407,12 +407,16 @@ def test_batch_signed_with_the_other_channels_key_is_quarantined(ferry_env: Ferr
 
 
 @DB
-def test_unknown_message_type_is_quarantined(ferry_env: FerryEnv) -> None:
+def test_unknown_message_version_is_parked_not_quarantined(ferry_env: FerryEnv) -> None:
     send_pings("portal", 1)
     portal_box.OutboxMessage.objects.update(version=99)  # a schema the police zone lacks
     run_once("portal")
-    assert run_once("police").quarantined == 1
-    assert "unknown message type test.ping v99" in police_box.QuarantinedBatch.objects.get().reason
+    report = run_once("police")
+    assert (report.quarantined, report.parked_batches) == (0, 1)
+    assert not police_box.QuarantinedBatch.objects.exists()
+    assert police_box.ParkedBatch.objects.get().reason == "unknown_version"
+    assert police_box.Alarm.objects.get().key == "test.ping v99"
+    assert len(ferry_env.batches(PORTAL_TO_POLICE)) == 1  # still pending (see test_versions.py)
 
 
 @DB

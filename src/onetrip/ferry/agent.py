@@ -1,8 +1,10 @@
 """The ferry agent of one zone: one pass moves everything that can move (DESIGN §3).
 
-A pass, in this order: read acks for our batches (so nothing acked is resent); receive, apply and
-ack incoming batches; drain the outbox into batches, including what the handlers just emitted;
-ship batches not yet written; resend unacked batches older than FERRY_RESEND_AFTER_SECONDS.
+A pass, in this order: read acks for our batches (so nothing acked is resent) and answer resend
+requests at once; receive, apply and ack incoming batches (asking for missing ranges); drain the
+outbox into batches, including what the handlers just emitted; ship batches not yet written;
+resend unacked batches older than FERRY_RESEND_AFTER_SECONDS; send a heartbeat if nothing went out
+for FERRY_HEARTBEAT_SECONDS.
 Every step is idempotent, so a pass interrupted anywhere (even by SIGKILL) is completed by the
 next one.
 """
@@ -24,7 +26,7 @@ from .log import log_event
 from .receiver import receive_batches
 from .registry import get_store
 from .report import AgentReport
-from .sender import build_batches, export_batches, read_acks, resend_unacked
+from .sender import build_batches, export_batches, read_acks, resend_unacked, send_heartbeat
 from .signing import FerryKeyError, load_signing_key
 from .transports import get_transport
 
@@ -39,13 +41,14 @@ def run_once(zone: str, *, should_stop: Callable[[], bool] = lambda: False) -> A
     transport = get_transport()
     key = load_signing_key(store.sends_on)
     report = AgentReport(zone=zone)
-    read_acks(store, transport, report)
+    resent = read_acks(store, transport, report)
     receive_batches(store, transport, key, report, should_stop)
     if should_stop():
         return report
     build_batches(store, key, report)
     shipped = export_batches(store, transport, report)
-    resend_unacked(store, transport, report, skip=shipped)
+    resend_unacked(store, transport, report, skip=shipped | resent)
+    send_heartbeat(store, transport, key, report)
     return report
 
 

@@ -19,13 +19,19 @@ class AgentReport:
     parked_batches: int = 0
     quarantined: int = 0
     acks_received: int = 0
+    resend_requests_sent: int = 0
+    resend_requests_received: int = 0
+    rejects_surfaced: int = 0
+    heartbeats_sent: int = 0
+    heartbeats_received: int = 0
     errors: list[str] = field(default_factory=list)
 
     @property
     def busy(self) -> bool:
         """True when the pass moved anything, so a caller draining the ferry goes round again.
 
-        Parked batches and errors do not count: they persist until something else changes."""
+        Parked batches, heartbeats and errors do not count: they persist or recur whatever the
+        ferry does. A resend request sent or answered does count: the other side has work."""
         return any(
             (
                 self.batches_built,
@@ -35,5 +41,7 @@ class AgentReport:
                 self.duplicate_batches,
                 self.quarantined,
                 self.acks_received,
+                self.resend_requests_sent,
+                self.resend_requests_received,
             )
         )

@@ -1,9 +1,18 @@
-"""The sending half of an agent: outbox → signed batches → transport, resends, and acks.
+"""The sending half of an agent: outbox → signed batches → transport, resends, acks, heartbeats.
 
 Sequence numbers are assigned here, at batch time, under the channel lock and in the same
 transaction that stores the batch, so they are gapless and no two exporters can reuse one. The
 batch bytes are stored with the row; shipping happens after commit and a resend ships the same
-bytes, so the receiver can tell a duplicate (same hash) from a conflict (different hash).
+bytes, so the receiver can tell a duplicate (same hash) from a conflict (different hash). With
+settings.FERRY_ENCRYPT the message lines are sealed to the receiver's X25519 key at build time.
+
+From the reverse channel come acks and resend requests. An ack marks its batch acknowledged and,
+in the same transaction, records each business reject on its outbox row and calls the zone's
+reject handler for it (exactly once: only the ack that flips `acked_at` does this). A resend
+request makes the batches covering the missing range go out again at once, byte for byte.
+
+When nothing has gone out for FERRY_HEARTBEAT_SECONDS, a signed heartbeat goes out on the sending
+channel with the last sequence built and sent and how far this zone has applied the other channel.
 """
 
 from __future__ import annotations
@@ -11,22 +20,29 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.utils import timezone
 
+from onetrip.contracts.base import contract_for
+
+from . import events
 from . import models as abstract
-from .batch import BatchInvalid, build_batch, verify_ack
+from .alarms import clear_alarms_for_key
+from .batch import Ack, BatchInvalid, ResendRequest, build_batch, build_heartbeat, verify_reverse
 from .channels import sender_of
 from .envelope import Envelope
+from .handlers import reject_handler_for
 from .log import log_event
-from .quarantine import quarantine
+from .quarantine import alarm_key, quarantine
 from .registry import Store
 from .report import AgentReport
+from .sealing import load_encryption_key
 from .signing import SigningKey
-from .state import ensure_channel_state, lock_channel
+from .state import ensure_channel_state, lock_channel, read_channel_state
 from .transports.base import Transport
 
 
@@ -53,6 +69,8 @@ def build_batches(store: Store, key: SigningKey, report: AgentReport) -> None:
     channel = store.sends_on
     ensure_channel_state(store, channel, abstract.ChannelState.DIRECTION_OUT)
     limit = max(1, int(settings.FERRY_BATCH_MAX_MESSAGES))
+    encrypt = bool(getattr(settings, "FERRY_ENCRYPT", False))
+    recipient = None
     while True:
         with transaction.atomic(using=store.db):
             state = lock_channel(store, channel)
@@ -63,6 +81,8 @@ def build_batches(store: Store, key: SigningKey, report: AgentReport) -> None:
             )
             if not rows:
                 return
+            if encrypt and recipient is None:
+                recipient = load_encryption_key(channel)
             batch_id = uuid.uuid4()
             for offset, row in enumerate(rows):
                 row.sequence = state.last_seq + 1 + offset
@@ -75,6 +95,7 @@ def build_batches(store: Store, key: SigningKey, report: AgentReport) -> None:
                 key=key,
                 created_at=timezone.now(),
                 batch_id=batch_id,
+                encrypt_to=recipient,
             )
             # One small UPDATE per row: much cheaper than bulk_update's CASE expression.
             for row in rows:
@@ -95,6 +116,16 @@ def build_batches(store: Store, key: SigningKey, report: AgentReport) -> None:
             state.last_seq = built.last_seq
             state.last_batch_sha256 = built.sha256
             state.save(update_fields=["last_seq", "last_batch_sha256", "updated_at"])
+            events.record_event(
+                store.zone,
+                events.BUILT,
+                channel,
+                batch_id=built.batch_id,
+                first_seq=built.first_seq,
+                last_seq=built.last_seq,
+                count=built.message_count,
+                detail="encrypted" if recipient is not None else "",
+            )
         report.batches_built += 1
         log_event(
             logging.INFO,
@@ -127,6 +158,7 @@ def export_batches(store: Store, transport: Transport, report: AgentReport) -> s
         _send(store, transport, batch)
         shipped.add(batch.pk)
         report.batches_exported += 1
+        _audit(store, events.EXPORTED, batch)
         log_event(
             logging.INFO,
             "batch_exported",
@@ -153,37 +185,59 @@ def resend_unacked(
     for batch in stale:
         if skip and batch.pk in skip:
             continue
-        _send(store, transport, batch)
-        report.batches_resent += 1
-        log_event(
-            logging.WARNING,
-            "batch_resent",
-            zone=store.zone,
-            channel=batch.channel,
-            batch_id=batch.batch_id,
-            first_seq=batch.first_seq,
-            send_count=batch.send_count + 1,
-        )
+        _resend(store, transport, report, batch, "timeout")
 
 
-def read_acks(store: Store, transport: Transport, report: AgentReport) -> None:
-    """Mark our batches acknowledged from the receiver's signed acks."""
+def _resend(
+    store: Store, transport: Transport, report: AgentReport, batch: abstract.SentBatch, why: str
+) -> None:
+    _send(store, transport, batch)
+    report.batches_resent += 1
+    _audit(store, events.RESENT, batch, why)
+    log_event(
+        logging.WARNING,
+        "batch_resent",
+        zone=store.zone,
+        channel=batch.channel,
+        batch_id=batch.batch_id,
+        first_seq=batch.first_seq,
+        send_count=batch.send_count + 1,
+        why=why,
+    )
+
+
+def _audit(store: Store, step: str, batch: abstract.SentBatch, detail: str = "") -> None:
+    events.record_event(
+        store.zone,
+        step,
+        batch.channel,
+        batch_id=batch.batch_id,
+        first_seq=batch.first_seq,
+        last_seq=batch.last_seq,
+        count=batch.message_count,
+        detail=detail,
+    )
+
+
+def read_acks(store: Store, transport: Transport, report: AgentReport) -> set[int]:
+    """Process the receiver's signed acks and resend requests for our channel.
+
+    Returns the ids of the batches resent on request, so that the timeout resend of the same
+    pass skips them."""
     channel = store.sends_on
+    resent: set[int] = set()
     for name in transport.list_acks(channel):
         body = transport.read_ack(channel, name)
         if body is None:
             continue
         try:
-            ack = verify_ack(channel=channel, signer_channel=store.receives_on, body=body)
-            batch = store.sent_batch._default_manager.filter(
-                channel=channel, batch_id=ack.batch_id
-            ).first()
-            if batch is None or batch.sha256 != ack.batch_sha256:
-                raise BatchInvalid("ack names a batch we did not send")
-            if (batch.first_seq, batch.last_seq) != (ack.first_seq, ack.last_seq):
-                raise BatchInvalid("ack sequences differ from the batch's")
-            if ack.receiver_zone != sender_of(store.receives_on):
-                raise BatchInvalid(f"ack from unexpected zone {ack.receiver_zone!r}")
+            document = verify_reverse(channel=channel, signer_channel=store.receives_on, body=body)
+            if document.receiver_zone != sender_of(store.receives_on):
+                raise BatchInvalid(f"ack from unexpected zone {document.receiver_zone!r}")
+            if isinstance(document, ResendRequest):
+                _answer_resend_request(store, transport, report, document, resent)
+            else:
+                _process_ack(store, report, document)
         except BatchInvalid as exc:
             quarantine(
                 store,
@@ -193,32 +247,166 @@ def read_acks(store: Store, transport: Transport, report: AgentReport) -> None:
                 body,
                 exc.reason,
                 abstract.QuarantinedBatch.KIND_ACK,
+                alarm_kind=exc.kind,
             )
             report.quarantined += 1
             continue
-        if batch.acked_at is None:
-            store.sent_batch._default_manager.filter(pk=batch.pk).update(
-                acked_at=timezone.now(), ack_rejects=ack.rejects
-            )
+        except Exception as exc:
+            # A reject handler's bug or a database outage: the ack's transaction rolled back and
+            # the ack stays for the next pass.
             log_event(
-                logging.INFO,
-                "batch_acked",
+                logging.ERROR,
+                "ack_failed",
                 zone=store.zone,
                 channel=channel,
-                batch_id=batch.batch_id,
-                last_seq=batch.last_seq,
-                applied_through=ack.applied_through,
-                rejects=len(ack.rejects),
+                file=name,
+                error=exc.__class__.__name__,
             )
-            for reject in ack.rejects:
-                log_event(
-                    logging.WARNING,
-                    "message_rejected_by_receiver",
-                    zone=store.zone,
-                    channel=channel,
-                    batch_id=batch.batch_id,
-                    message_id=reject.get("message_id", ""),
-                    sequence=reject.get("sequence", ""),
-                )
+            logging.getLogger("onetrip.ferry").debug("ack failure detail", exc_info=True)
+            report.errors.append(f"{channel}/acks/{name}: {exc.__class__.__name__}")
+            continue
         transport.remove_ack(channel, name)
         report.acks_received += 1
+        clear_alarms_for_key(
+            store.zone, channel, alarm_key(abstract.QuarantinedBatch.KIND_ACK, name)
+        )
+    return resent
+
+
+def _process_ack(store: Store, report: AgentReport, ack: Ack) -> None:
+    channel = store.sends_on
+    manager = store.sent_batch._default_manager
+    batch = manager.filter(channel=channel, batch_id=ack.batch_id).first()
+    if batch is None or batch.sha256 != ack.batch_sha256:
+        raise BatchInvalid("ack names a batch we did not send")
+    if (batch.first_seq, batch.last_seq) != (ack.first_seq, ack.last_seq):
+        raise BatchInvalid("ack sequences differ from the batch's")
+    store.channel_state._default_manager.filter(
+        channel=channel, peer_applied_through__lt=ack.applied_through
+    ).update(peer_applied_through=ack.applied_through)
+    if batch.acked_at is not None:
+        return
+    with transaction.atomic(using=store.db):
+        # Only the pass that flips acked_at surfaces the rejects: exactly once.
+        flipped = manager.filter(pk=batch.pk, acked_at__isnull=True).update(
+            acked_at=timezone.now(), ack_rejects=ack.rejects
+        )
+        if not flipped:
+            return
+        surfaced = _surface_rejects(store, batch, ack.rejects)
+        _audit(store, events.ACKED, batch, f"rejects={len(ack.rejects)}")
+    report.rejects_surfaced += surfaced
+    log_event(
+        logging.INFO,
+        "batch_acked",
+        zone=store.zone,
+        channel=channel,
+        batch_id=batch.batch_id,
+        last_seq=batch.last_seq,
+        applied_through=ack.applied_through,
+        rejects=len(ack.rejects),
+    )
+
+
+def _surface_rejects(store: Store, batch: abstract.SentBatch, rejects: list[dict[str, Any]]) -> int:
+    """Record each reject on its outbox row and tell the zone's reject handler, once."""
+    if not rejects:
+        return 0
+    by_id: dict[str, str] = {}
+    for reject in rejects:
+        if isinstance(reject, dict) and isinstance(reject.get("message_id"), str):
+            by_id[reject["message_id"]] = str(reject.get("reason", ""))[:2000]
+    ids: list[uuid.UUID] = []
+    for text in by_id:
+        try:
+            ids.append(uuid.UUID(text))
+        except ValueError:
+            continue
+    rows = store.outbox._default_manager.filter(
+        channel=batch.channel,
+        batch_id=batch.batch_id,
+        message_id__in=ids,
+        reject_seen_at__isnull=True,
+    ).order_by("sequence")
+    now = timezone.now()
+    surfaced = 0
+    for row in rows:
+        reason = by_id[str(row.message_id)]
+        store.outbox._default_manager.filter(pk=row.pk).update(
+            rejected_reason=reason, reject_seen_at=now
+        )
+        handler = reject_handler_for(store.zone, row.message_type)
+        contract = contract_for(row.message_type, row.version)
+        if handler is not None and contract is not None:
+            handler(envelope_of(row), contract.model_validate(row.payload), reason)
+        surfaced += 1
+        log_event(
+            logging.WARNING,
+            "message_rejected_by_receiver",
+            zone=store.zone,
+            channel=batch.channel,
+            batch_id=batch.batch_id,
+            message_id=row.message_id,
+            sequence=row.sequence,
+            message_type=row.message_type,
+            handled="yes" if handler is not None else "no",
+        )
+    return surfaced
+
+
+def _answer_resend_request(
+    store: Store,
+    transport: Transport,
+    report: AgentReport,
+    request: ResendRequest,
+    resent: set[int],
+) -> None:
+    """Send again, at once and byte for byte, every batch we shipped that overlaps the range."""
+    batches = store.sent_batch._default_manager.filter(
+        channel=store.sends_on,
+        exported_at__isnull=False,
+        first_seq__lte=request.last,
+        last_seq__gte=request.first,
+    ).order_by("first_seq")
+    report.resend_requests_received += 1
+    for batch in batches:
+        if batch.pk in resent:
+            continue
+        _resend(store, transport, report, batch, f"requested {request.first}-{request.last}")
+        resent.add(batch.pk)
+
+
+def send_heartbeat(
+    store: Store, transport: Transport, key: SigningKey, report: AgentReport, *, force: bool = False
+) -> bool:
+    """Send a heartbeat if nothing has gone out on our channel for FERRY_HEARTBEAT_SECONDS."""
+    channel = store.sends_on
+    ensure_channel_state(store, channel, abstract.ChannelState.DIRECTION_OUT)
+    state = read_channel_state(store, channel)
+    assert state is not None
+    now = timezone.now()
+    sent = store.sent_batch._default_manager.filter(channel=channel)
+    last_batch_sent = sent.aggregate(m=Max("last_sent_at"))["m"]
+    quiet_since = max(
+        t for t in (state.created_at, state.heartbeat_sent_at, last_batch_sent) if t is not None
+    )
+    every = float(getattr(settings, "FERRY_HEARTBEAT_SECONDS", 10))
+    if not force and (now - quiet_since).total_seconds() < every:
+        return False
+    incoming = read_channel_state(store, store.receives_on)
+    name, body = build_heartbeat(
+        channel=channel,
+        sender_zone=store.zone,
+        last_seq=state.last_seq,
+        last_seq_sent=sent.filter(exported_at__isnull=False).aggregate(m=Max("last_seq"))["m"] or 0,
+        applied_through=incoming.last_seq if incoming else 0,
+        sent_at=now,
+        key=key,
+    )
+    transport.put_batch(channel, name, body)
+    store.channel_state._default_manager.filter(channel=channel).update(heartbeat_sent_at=now)
+    report.heartbeats_sent += 1
+    log_event(
+        logging.DEBUG, "heartbeat_sent", zone=store.zone, channel=channel, last_seq=state.last_seq
+    )
+    return True

@@ -116,6 +116,15 @@ FERRY_TRANSPORT = os.environ.get("ONETRIP_FERRY_TRANSPORT", "dir")
 FERRY_RESEND_AFTER_SECONDS = float(os.environ.get("ONETRIP_FERRY_RESEND_AFTER", "30"))
 FERRY_BATCH_MAX_MESSAGES = int(os.environ.get("ONETRIP_FERRY_BATCH_MAX", "500"))
 FERRY_POLL_SECONDS = float(os.environ.get("ONETRIP_FERRY_POLL", "0.5"))
+# Gaps, heartbeats and alarms: a receiver asks for a missing range at once and again every
+# FERRY_RESEND_REQUEST_SECONDS; a gap older than FERRY_GAP_ALARM_SECONDS raises an alarm. A zone
+# idle for FERRY_HEARTBEAT_SECONDS sends a heartbeat; silence for FERRY_HEARTBEAT_ALARM_SECONDS
+# raises `heartbeat_missing`. FERRY_ENCRYPT seals batch bodies to the receiver's X25519 key.
+FERRY_GAP_ALARM_SECONDS = float(os.environ.get("ONETRIP_FERRY_GAP_ALARM", "60"))
+FERRY_RESEND_REQUEST_SECONDS = float(os.environ.get("ONETRIP_FERRY_RESEND_REQUEST", "10"))
+FERRY_HEARTBEAT_SECONDS = float(os.environ.get("ONETRIP_FERRY_HEARTBEAT", "10"))
+FERRY_HEARTBEAT_ALARM_SECONDS = float(os.environ.get("ONETRIP_FERRY_HEARTBEAT_ALARM", "60"))
+FERRY_ENCRYPT = os.environ.get("ONETRIP_FERRY_ENCRYPT", "").lower() in ("1", "true", "yes", "on")
 
 LOGGING = {
     "version": 1,

@@ -1,4 +1,12 @@
-"""`onetrip --zone <zone> ferry keygen|run|once|status` (DESIGN §3 "Operate")."""
+"""`onetrip --zone <zone> ferry keygen|run|once|status|rotate|retire|alarms` (DESIGN §3 "Operate").
+
+keygen              create the zone's signing key if missing (and, with FERRY_ENCRYPT or
+                    --encryption, its decryption key for the channel it receives on)
+rotate [--stage]    stage the next signing key (trusted at once; copy its .pub to the peer), or
+                    make the staged (or a fresh) key current; --key-id picks a staged key
+retire --key-id ID  stop trusting a previous key (batches signed with it are then quarantined)
+alarms [--clear ID] list the open alarms, or clear one after investigation
+"""
 
 from __future__ import annotations
 
@@ -8,17 +16,22 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from onetrip.ferry import events
 from onetrip.ferry.agent import run_forever, run_once
-from onetrip.ferry.channels import CHANNELS, ZONES, sending_channel
-from onetrip.ferry.signing import generate_key
+from onetrip.ferry.alarms import clear_alarm_by_id, open_alarms
+from onetrip.ferry.channels import CHANNELS, ZONES, receiving_channel, sending_channel
+from onetrip.ferry.sealing import generate_encryption_key
+from onetrip.ferry.signing import FerryKeyError, generate_key, retire_key, rotate_key, stage_key
 from onetrip.ferry.status import format_status, zone_status
+
+ACTIONS = ["keygen", "run", "once", "status", "rotate", "retire", "alarms"]
 
 
 class Command(BaseCommand):
-    help = "摆渡 ferry: keygen | run | once | status"
+    help = "摆渡 ferry: " + " | ".join(ACTIONS)
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("action", choices=["keygen", "run", "once", "status"])
+        parser.add_argument("action", choices=ACTIONS)
         parser.add_argument(
             "--zone-name",
             choices=ZONES,
@@ -27,25 +40,53 @@ class Command(BaseCommand):
         parser.add_argument(
             "--poll", type=float, default=None, help="空闲轮询秒数 idle poll seconds (run)"
         )
+        parser.add_argument("--key-id", default=None, help="密钥编号 key id (rotate, retire)")
+        parser.add_argument(
+            "--stage",
+            action="store_true",
+            help="只生成下一把密钥 only create the next key, trusted but not yet used (rotate)",
+        )
+        parser.add_argument(
+            "--encryption",
+            action="store_true",
+            help="同时生成解密密钥 also create the X25519 decryption key (keygen)",
+        )
+        parser.add_argument(
+            "--clear", type=int, default=None, help="解除告警 clear the alarm with this id (alarms)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         action: str = options["action"]
         zone_name: str | None = options["zone_name"]
-        if action == "keygen":
-            self._keygen(zone_name)
-            return
-        zone = self._zone(zone_name)
-        if action == "run":
-            run_forever(zone, poll=options["poll"])
-        elif action == "once":
-            report = run_once(zone)
-            self.stdout.write(" ".join(f"{k}={v}" for k, v in vars(report).items()))
-        else:
-            self.stdout.write(format_status(zone_status(zone)))
+        try:
+            if action == "keygen":
+                self._keygen(zone_name, bool(options["encryption"]))
+                return
+            if action == "retire":
+                self._retire(zone_name, options["key_id"])
+                return
+            zone = self._zone(zone_name)
+            if action == "run":
+                run_forever(zone, poll=options["poll"])
+            elif action == "once":
+                report = run_once(zone)
+                self.stdout.write(" ".join(f"{k}={v}" for k, v in vars(report).items()))
+            elif action == "rotate":
+                self._rotate(zone, options["key_id"], bool(options["stage"]))
+            elif action == "alarms":
+                self._alarms(zone, options["clear"])
+            else:
+                self.stdout.write(format_status(zone_status(zone)))
+        except FerryKeyError as exc:
+            raise CommandError(str(exc)) from None
+
+    def _configured_zone(self) -> str:
+        configured = str(getattr(settings, "ZONE", ""))
+        return configured if configured in ZONES else ""
 
     def _zone(self, zone_name: str | None) -> str:
-        configured = str(getattr(settings, "ZONE", ""))
-        if configured in ZONES:
+        configured = self._configured_zone()
+        if configured:
             if zone_name and zone_name != configured:
                 raise CommandError(
                     f"本进程属于 {configured} 区域 this process is configured for zone {configured}"
@@ -55,14 +96,64 @@ class Command(BaseCommand):
             raise CommandError("请用 --zone-name portal|police 指明区域 (choose with --zone-name)")
         return zone_name
 
-    def _keygen(self, zone_name: str | None) -> None:
-        """A zone creates only its own sending key; the test settings create both (or one)."""
-        configured = str(getattr(settings, "ZONE", ""))
-        if configured in ZONES or zone_name:
-            channels = [sending_channel(self._zone(zone_name))]
+    def _keygen(self, zone_name: str | None, encryption: bool) -> None:
+        """A zone creates only its own keys: the signing key of the channel it sends on and the
+        decryption key of the channel it receives on. The test settings create both (or one)."""
+        if self._configured_zone() or zone_name:
+            zone = self._zone(zone_name)
+            signing, receiving = [sending_channel(zone)], [receiving_channel(zone)]
         else:
-            channels = list(CHANNELS)
-        for channel in channels:
+            signing, receiving = list(CHANNELS), list(CHANNELS)
+        for channel in signing:
             key_id, created = generate_key(channel)
             state = "已创建 created" if created else "已存在 exists"
             self.stdout.write(f"{channel}: key_id={key_id} {state}")
+        if encryption or getattr(settings, "FERRY_ENCRYPT", False):
+            for channel in receiving:
+                key_id, created = generate_encryption_key(channel)
+                state = "已创建 created" if created else "已存在 exists"
+                self.stdout.write(f"{channel}: x25519 key_id={key_id} {state}")
+
+    def _rotate(self, zone: str, key_id: str | None, stage: bool) -> None:
+        channel = sending_channel(zone)
+        if stage:
+            new_id = stage_key(channel)
+            self.stdout.write(
+                f"{channel}: 已生成下一把密钥 staged key_id={new_id}; "
+                f"copy {channel}/{new_id}.pub to the receiving zone's keys dir, then rotate"
+            )
+            events.record_event(zone, events.KEY_CHANGED, channel, detail=f"staged {new_id}")
+            return
+        old_id, new_id = rotate_key(channel, key_id=key_id)
+        self.stdout.write(
+            f"{channel}: 已轮换 rotated {old_id} -> {new_id}; "
+            f"{old_id} stays trusted until `ferry retire --key-id {old_id}`"
+        )
+        events.record_event(zone, events.KEY_CHANGED, channel, detail=f"rotated {old_id}>{new_id}")
+
+    def _retire(self, zone_name: str | None, key_id: str | None) -> None:
+        if not key_id:
+            raise CommandError("请用 --key-id 指明要停用的密钥 (choose the key with --key-id)")
+        channels = retire_key(key_id)
+        if not channels:
+            raise CommandError(f"未找到可停用的密钥 no trusted key {key_id} to retire")
+        zone = self._configured_zone() or zone_name or ""
+        for channel in channels:
+            self.stdout.write(f"{channel}: 已停用 retired {key_id}")
+            if zone:
+                events.record_event(zone, events.KEY_CHANGED, channel, detail=f"retired {key_id}")
+
+    def _alarms(self, zone: str, clear: int | None) -> None:
+        if clear is not None:
+            if not clear_alarm_by_id(zone, clear):
+                raise CommandError(f"没有未解除的告警 no open alarm #{clear}")
+            self.stdout.write(f"已解除 cleared alarm #{clear}")
+            return
+        alarms = open_alarms(zone)
+        if not alarms:
+            self.stdout.write("无告警 no open alarms")
+        for alarm in alarms:
+            self.stdout.write(
+                f"#{alarm.pk} {alarm.kind} {alarm.channel} {alarm.key} x{alarm.count} "
+                f"raised {alarm.raised_at:%Y-%m-%d %H:%M:%S}: {alarm.detail}"
+            )
