@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from onetrip.contracts.base import Contract
-from onetrip.contracts.declarations import DeclarationStatusChangedV1
-from onetrip.ferry.handlers import BusinessReject, Envelope, register_handler
+from onetrip.contracts.declarations import DeclarationStatusChangedV1, DeclarationSubmittedV1
+from onetrip.ferry.handlers import (
+    BusinessReject,
+    Envelope,
+    register_handler,
+    register_reject_handler,
+)
 
 from .models import Declaration
-from .services import declaration_apply_status_change
+from .services import declaration_apply_status_change, declaration_mark_rejected
 
 
 @register_handler(zone="portal", message_type="declaration.status_changed")
@@ -17,3 +22,10 @@ def on_declaration_status_changed(envelope: Envelope, message: Contract) -> None
         declaration_apply_status_change(message=message)
     except Declaration.DoesNotExist as exc:
         raise BusinessReject(f"unknown declaration {message.reference}") from exc
+
+
+@register_reject_handler(zone="portal", message_type="declaration.submitted")
+def on_declaration_submitted_rejected(envelope: Envelope, message: Contract, reason: str) -> None:
+    """The police zone refused the declaration: tell the resident in plain words."""
+    assert isinstance(message, DeclarationSubmittedV1)
+    declaration_mark_rejected(reference=message.reference, ferry_reason=reason)

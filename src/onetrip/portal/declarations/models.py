@@ -32,6 +32,9 @@ class DeclarationStatus(models.TextChoices):
     RECEIVED = "received", _("派出所已接收")
     REGISTERED = "registered", _("已登记")
     RETURNED = "returned", _("已退回")
+    # The police zone could not accept it at all (a business reject on the ferry), e.g. no
+    # station covers the community: the resident must correct it and declare again.
+    REJECTED = "rejected", _("申报未能受理")
 
 
 class Declaration(models.Model):
@@ -64,6 +67,8 @@ class Declaration(models.Model):
     registration_number = models.CharField(max_length=40, blank=True, default="")
     registered_on = models.DateField(null=True, blank=True)
     return_reason = models.CharField(max_length=500, blank=True, default="")
+    # Plain words for the resident (a catalog message id, translated when shown).
+    reject_reason = models.CharField(max_length=500, blank=True, default="")
     submitted_at = models.DateTimeField()
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, router, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from onetrip.common import divisions
 from onetrip.common.crypto import lookup_hash
@@ -359,4 +360,45 @@ def declaration_apply_status_change(*, message: DeclarationStatusChangedV1) -> D
                 "reason": declaration.return_reason,
             },
         )
+    return declaration
+
+
+# What the police zone's business rejects mean for the resident, by the start of the reject
+# reason. The texts are catalog ids, stored as such and translated when shown.
+REJECT_REASONS = (
+    (
+        "no station covers community",
+        gettext_noop("所选社区暂无对应派出所，请核对居住地址或联系当地派出所"),
+    ),
+)
+REJECT_REASON_OTHER = gettext_noop("申报暂时无法受理，请核对申报信息后重新申报，或联系当地派出所")
+
+
+def reject_reason_for_resident(ferry_reason: str) -> str:
+    """A reason a resident understands for a reject whose technical reason is `ferry_reason`."""
+    for prefix, text in REJECT_REASONS:
+        if ferry_reason.startswith(prefix):
+            return text
+    return REJECT_REASON_OTHER
+
+
+def declaration_mark_rejected(*, reference: str, ferry_reason: str) -> Declaration | None:
+    """The police zone could not accept the declaration: show it as not accepted, with a plain
+    reason, in its status and history.
+
+    Runs inside the ferry's ack transaction, once per reject. A declaration the police zone has
+    already taken up (e.g. a duplicate submission was refused) keeps its status."""
+    declaration = Declaration.objects.select_for_update().filter(reference=reference).first()
+    if declaration is None or declaration.status != DeclarationStatus.SUBMITTED:
+        return None
+    reason = reject_reason_for_resident(ferry_reason)
+    declaration.status = DeclarationStatus.REJECTED
+    declaration.reject_reason = reason
+    declaration.save(update_fields=["status", "reject_reason", "updated_at"])
+    DeclarationEvent.objects.create(
+        declaration=declaration,
+        status=DeclarationStatus.REJECTED,
+        note=reason,
+        at=timezone.now(),
+    )
     return declaration
