@@ -388,17 +388,18 @@ def declaration_mark_rejected(*, reference: str, ferry_reason: str) -> Declarati
 
     Runs inside the ferry's ack transaction, once per reject. A declaration the police zone has
     already taken up (e.g. a duplicate submission was refused) keeps its status."""
-    declaration = Declaration.objects.select_for_update().filter(reference=reference).first()
-    if declaration is None or declaration.status != DeclarationStatus.SUBMITTED:
-        return None
-    reason = reject_reason_for_resident(ferry_reason)
-    declaration.status = DeclarationStatus.REJECTED
-    declaration.reject_reason = reason
-    declaration.save(update_fields=["status", "reject_reason", "updated_at"])
-    DeclarationEvent.objects.create(
-        declaration=declaration,
-        status=DeclarationStatus.REJECTED,
-        note=reason,
-        at=timezone.now(),
-    )
+    with _atomic():
+        declaration = Declaration.objects.select_for_update().filter(reference=reference).first()
+        if declaration is None or declaration.status != DeclarationStatus.SUBMITTED:
+            return None
+        reason = reject_reason_for_resident(ferry_reason)
+        declaration.status = DeclarationStatus.REJECTED
+        declaration.reject_reason = reason
+        declaration.save(update_fields=["status", "reject_reason", "updated_at"])
+        DeclarationEvent.objects.create(
+            declaration=declaration,
+            status=DeclarationStatus.REJECTED,
+            note=reason,
+            at=timezone.now(),
+        )
     return declaration
