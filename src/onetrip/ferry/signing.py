@@ -275,6 +275,10 @@ def check_signature(
         return SignatureProblem("key_unknown", f"unknown key id {key_id!r} for channel {channel}")
     try:
         signature = base64.b64decode(signature_b64, validate=True)
+        # Only the one canonical spelling: b64decode ignores the unused low bits of the last
+        # character, so a flipped bit there would verify yet change the document's hash.
+        if base64.b64encode(signature).decode() != signature_b64:
+            raise ValueError("non-canonical base64")
         key.verify(signature, data)
     except (InvalidSignature, ValueError):
         return SignatureProblem("quarantine", "bad signature")
