@@ -1,0 +1,71 @@
+"""A reproducer the random suite found only rarely: a bit flip the signature check cannot see.
+
+An Ed25519 signature is 64 bytes, i.e. 88 base64 characters ending in "==": the last character
+before the padding carries 2 bits of the signature and 4 bits that must be zero. `base64.b64decode`
+ignores those 4 bits, so flipping one of them (e.g. "C" → "B") yields a different file whose
+signature still verifies. The manifest stays canonical JSON (the signature string is taken as it
+is), the messages are untouched, so `verify_batch` accepts the file — but its SHA-256 is not the
+sender's. The receiver applies it and records *that* hash as the chain head; the sender rejects
+the ack ("names a batch we did not send"), resends the genuine batch, which the receiver now
+calls a conflicting batch (security alarm), and every later batch breaks the hash chain: one bit
+flipped by a gateway wedges the channel for good.
+
+The random bit-flipper of the suite steers clear of these bits (see gateway.flip_bit) so that
+the suite tests everything else; this test keeps the bug visible until it is fixed.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from onetrip.ferry.agent import run_once
+from onetrip.ferry.channels import PORTAL_TO_POLICE
+from onetrip.ferry.envelope import sha256_hex
+from onetrip.police.ferrybox import models as police_box
+from onetrip.portal.ferrybox import models as portal_box
+from tests.ferry.helpers import FerryEnv, pump
+
+from .contracts import PING
+from .gateway import malleable_signature_flip
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="ferry bug: non-canonical base64 signature verifies (batch.verify_batch / "
+    "signing.verify); the tampered batch is applied and wedges the channel",
+)
+@pytest.mark.django_db(databases=["default", "police"], transaction=True)
+def test_signature_with_flipped_padding_bit_is_quarantined(ferry_env: FerryEnv, settings) -> None:
+    import random
+
+    from .contracts import emit_pings
+
+    settings.FERRY_BATCH_MAX_MESSAGES = 2
+    emit_pings(0, 6, random.Random(1))
+    run_once("portal")
+    first, *_rest = ferry_env.batches(PORTAL_TO_POLICE)
+    genuine = first.read_bytes()
+    tampered = malleable_signature_flip(genuine)
+    assert tampered != genuine
+    manifest = json.loads(tampered.split(b"\n", 1)[0])
+    original = json.loads(genuine.split(b"\n", 1)[0])
+    assert base64.b64decode(manifest["signature"]) == base64.b64decode(original["signature"])
+    first.write_bytes(tampered)  # what a gateway flipping one bit delivers
+
+    run_once("police")
+    # A file that is not byte for byte what the sender signed must be quarantined, and the
+    # batches behind it wait for the resend.
+    assert police_box.InboxMessage.objects.count() == 0
+    assert list(police_box.QuarantinedBatch.objects.values_list("sha256", flat=True)) == [
+        sha256_hex(tampered)
+    ]
+
+    # ... and the sender's resend must then get the channel through without any alarm.
+    settings.FERRY_RESEND_AFTER_SECONDS = 0
+    pump(times=10)
+    assert police_box.InboxMessage.objects.filter(message_type=PING).count() == 6
+    assert not portal_box.SentBatch.objects.filter(acked_at__isnull=True).exists()
+    assert not portal_box.QuarantinedBatch.objects.exists()
