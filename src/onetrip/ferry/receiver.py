@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -518,17 +518,21 @@ def _sync_parked(
     for name, park in pending.items():
         row = rows.get(name)
         if row is None:
-            manager.create(
-                channel=channel,
-                file_name=name,
-                batch_id=park.batch_id,
-                first_seq=park.first_seq,
-                last_seq=park.last_seq,
-                reason=park.reason,
-                detail=park.detail,
-                first_seen_at=now,
-                last_seen_at=now,
-            )
+            try:
+                with transaction.atomic(using=store.db):
+                    manager.create(
+                        channel=channel,
+                        file_name=name,
+                        batch_id=park.batch_id,
+                        first_seq=park.first_seq,
+                        last_seq=park.last_seq,
+                        reason=park.reason,
+                        detail=park.detail,
+                        first_seen_at=now,
+                        last_seen_at=now,
+                    )
+            except IntegrityError:
+                continue  # another agent of this zone recorded it first
             events.record_event(
                 store.zone,
                 events.PARKED,
