@@ -7,7 +7,7 @@ import json
 import random
 from pathlib import Path
 
-from .gateway import FaultRates, Gateway, flip_bit, malleable_signature_flip, misname, sha256
+from .gateway import FaultRates, Gateway, malleable_signature_flip, misname, sha256
 
 NAME = "000000000007-0b7c2a4e-95a3-4c1e-9a77-2f1f0f0f0f0f.jsonl"
 SIGNATURE = base64.b64encode(bytes(range(64))).decode()
@@ -94,27 +94,6 @@ def test_duplicates_and_delays_deliver_later(tmp_path: Path) -> None:
     now[0] = 2.0
     gateway.step()
     assert target.read_bytes() == BODY and gateway.idle()
-
-
-def test_flip_bit_never_makes_a_flip_the_signature_check_ignores() -> None:
-    """Such a flip would leave a document that verifies (see test_signature_encoding.py)."""
-    rng = random.Random(7)
-    original = json.loads(BODY.split(b"\n")[0])
-    for _ in range(3000):
-        tampered = flip_bit(BODY, rng)
-        assert tampered != BODY
-        first, *rest = tampered.split(b"\n")
-        try:
-            manifest = json.loads(first)
-            signature = base64.b64decode(manifest.pop("signature"), validate=True)
-        except (ValueError, KeyError, AttributeError):
-            continue  # visibly broken
-        unsigned = {k: v for k, v in original.items() if k != "signature"}
-        assert not (
-            manifest == unsigned
-            and signature == base64.b64decode(original["signature"])
-            and rest == BODY.split(b"\n")[1:]
-        ), f"undetectable flip: {first!r}"
 
 
 def test_malleable_flip_keeps_the_decoded_signature() -> None:

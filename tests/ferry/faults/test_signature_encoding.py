@@ -1,17 +1,14 @@
-"""A reproducer the random suite found only rarely: a bit flip the signature check cannot see.
+"""Regression: a bit flip the signature check could not see (found by the fault suite).
 
 An Ed25519 signature is 64 bytes, i.e. 88 base64 characters ending in "==": the last character
 before the padding carries 2 bits of the signature and 4 bits that must be zero. `base64.b64decode`
-ignores those 4 bits, so flipping one of them (e.g. "C" → "B") yields a different file whose
-signature still verifies. The manifest stays canonical JSON (the signature string is taken as it
-is), the messages are untouched, so `verify_batch` accepts the file — but its SHA-256 is not the
-sender's. The receiver applies it and records *that* hash as the chain head; the sender rejects
-the ack ("names a batch we did not send"), resends the genuine batch, which the receiver now
-calls a conflicting batch (security alarm), and every later batch breaks the hash chain: one bit
-flipped by a gateway wedges the channel for good.
-
-The random bit-flipper of the suite steers clear of these bits (see gateway.flip_bit) so that
-the suite tests everything else; this test keeps the bug visible until it is fixed.
+ignores those 4 bits, so flipping one of them (e.g. "C" → "B") yielded a different file whose
+signature still verified. The manifest stayed canonical JSON and the messages untouched, so
+`verify_batch` accepted the file — but its SHA-256 was not the sender's. The receiver applied it and
+recorded *that* hash as the chain head; the sender rejected the ack ("names a batch we did not
+send") and resent the genuine batch, which the receiver then called a conflicting batch (security
+alarm), and every later batch broke the hash chain: one bit flipped by a gateway wedged the
+channel for good. Fixed in signing.check_signature (only the canonical base64 spelling counts).
 """
 
 from __future__ import annotations
@@ -32,11 +29,6 @@ from .contracts import PING
 from .gateway import malleable_signature_flip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ferry bug: non-canonical base64 signature verifies (batch.verify_batch / "
-    "signing.verify); the tampered batch is applied and wedges the channel",
-)
 @pytest.mark.django_db(databases=["default", "police"], transaction=True)
 def test_signature_with_flipped_padding_bit_is_quarantined(ferry_env: FerryEnv, settings) -> None:
     import random
