@@ -26,9 +26,11 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -89,6 +91,7 @@ class FaultConfig:
     rates: FaultRates = field(default_factory=FaultRates)
     amqp_url: str = ""
     amqp_prefix: str = ""
+    close_connections_every: float = 4.0  # amqp: mean seconds between connection closings
 
     @property
     def timeout(self) -> float:
@@ -160,6 +163,45 @@ class Agent:
             return ""
 
 
+class ConnectionCloser:
+    """For `amqp`: at random moments, close the agents' broker connections with rabbitmqctl.
+
+    Only connections whose name carries this run's queue prefix are closed (the broker may be
+    shared). Runs in a thread because each rabbitmqctl call takes a second or two."""
+
+    def __init__(self, prefix: str, mean_seconds: float, rng: random.Random) -> None:
+        self.prefix, self.mean, self.rng = prefix, mean_seconds, rng
+        self.closed = 0
+        self.problem = "" if shutil.which("rabbitmqctl") else "rabbitmqctl not found"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        if not self.problem:
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
+
+    def _ctl(self, *args: str) -> str:
+        result = subprocess.run(
+            ["rabbitmqctl", "-q", *args], capture_output=True, text=True, timeout=30
+        )
+        if result.returncode != 0:
+            self.problem = f"rabbitmqctl {args[0]}: {result.stderr.strip()[:200]}"
+        return result.stdout
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.rng.expovariate(1 / self.mean)) and not self.problem:
+            listing = self._ctl("list_connections", "pid", "client_properties")
+            for line in listing.splitlines():
+                if f"onetrip-ferry {self.prefix} " in line:
+                    self._ctl("close_connection", line.split("\t", 1)[0], "fault suite")
+                    self.closed += 1
+
+
 class FaultRunFailed(AssertionError):
     pass
 
@@ -176,6 +218,13 @@ class FaultRun:
         self.gateway = (
             Gateway(self.roots, random.Random(self.rng.random()), config.rates)
             if config.transport == "dir"
+            else None
+        )
+        self.closer = (
+            ConnectionCloser(
+                config.amqp_prefix, config.close_connections_every, random.Random(self.rng.random())
+            )
+            if config.transport == "amqp" and config.close_connections_every > 0
             else None
         )
         self.agents = {
@@ -218,6 +267,8 @@ class FaultRun:
         except Exception as exc:
             raise FaultRunFailed(self._failure(exc)) from exc
         finally:
+            if self.closer is not None:
+                self.closer.stop()
             for agent in self.agents.values():
                 if agent.running:
                     agent.stop()
@@ -231,6 +282,8 @@ class FaultRun:
         c, rng = self.config, self.rng
         for agent in self.agents.values():
             agent.start()
+        if self.closer is not None:
+            self.closer.start()
         now = time.monotonic()
         next_emit, next_kill = now, now + rng.expovariate(1 / c.kill_every)
         restart_at: dict[str, float] = {}
@@ -269,6 +322,11 @@ class FaultRun:
                 self.gateway.step(faults=True)
             time.sleep(0.01)
         self.figures["faults_seconds"] = round(self._elapsed(), 1)
+        if self.closer is not None:
+            self.closer.stop()
+            self.figures["connections_closed"] = self.closer.closed
+            if self.closer.problem:
+                self.figures["connection_closing"] = self.closer.problem
         # Phase 2: calm. Every agent up, the gateway carries cleanly, until all is acknowledged.
         for agent in self.agents.values():
             agent.check()
