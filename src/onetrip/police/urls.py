@@ -1,9 +1,12 @@
 from django.urls import include, path
 
+from onetrip.ferry.metrics import metrics_view
 from onetrip.police.workbench.api import api
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
+    # Only the monitoring network may reach this (docs/operations.md).
+    path("metrics", metrics_view, {"zone": "police"}, name="metrics"),
     path("api/v1/", api.urls),
     path("", include("onetrip.police.accounts.urls")),
     path("", include("onetrip.police.workbench.urls")),

@@ -1,0 +1,271 @@
+"""The ferry page of the workbench: the police zone's ferry figures and its quarantine.
+
+City administrators only; anyone else gets 404, as if the page did not exist. Releasing or
+discarding a quarantined batch writes an audit row in the same transaction as the change. The
+inspect page shows what a batch's manifest claims and which message types it holds, never a
+message payload (DESIGN §8).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from onetrip.ferry import operations
+from onetrip.ferry.models import Alarm
+from onetrip.ferry.status import ZoneStatus, zone_status
+from onetrip.police.accounts.models import Role, StaffProfile
+from onetrip.police.accounts.selectors import staff_profile
+from onetrip.police.audit.services import audit_actor, audit_record
+
+ZONE = "police"
+
+CATEGORY_LABELS = {
+    operations.CATEGORY_CONFLICT: gettext_lazy("安全告警：已应用序号下出现不同批次"),
+    operations.CATEGORY_CHAIN: gettext_lazy("安全告警：哈希链断裂"),
+    operations.CATEGORY_BAD_SIGNATURE: gettext_lazy("签名无效"),
+    operations.CATEGORY_UNKNOWN_KEY: gettext_lazy("未知或已停用的密钥"),
+    operations.CATEGORY_WRONG_CHANNEL: gettext_lazy("通道不符"),
+    operations.CATEGORY_HASH_MISMATCH: gettext_lazy("消息哈希不符"),
+    operations.CATEGORY_TRUNCATED: gettext_lazy("文件不完整"),
+    operations.CATEGORY_SCHEMA: gettext_lazy("未知的消息类型或版本"),
+    operations.CATEGORY_NO_HANDLER: gettext_lazy("本区域缺少该消息的处理程序"),
+    operations.CATEGORY_ACK_MISMATCH: gettext_lazy("回执与已发批次不符"),
+    operations.CATEGORY_DECRYPT: gettext_lazy("无法解密"),
+    operations.CATEGORY_MALFORMED: gettext_lazy("格式错误"),
+    operations.CATEGORY_OTHER: gettext_lazy("其他"),
+}
+CATEGORY_ADVICE = {
+    operations.CATEGORY_CONFLICT: gettext_lazy(
+        "可能遭篡改或发送方数据被回滚。请停止放行，核对双方的批次记录并上报安全负责人。"
+    ),
+    operations.CATEGORY_CHAIN: gettext_lazy(
+        "批次未接续上一个已应用批次。请核对双方的批次记录，查明原因前不要放行。"
+    ),
+    operations.CATEGORY_BAD_SIGNATURE: gettext_lazy(
+        "文件在途中被改动或伪造。发送方会按原样重发；请检查边界网闸，不要放行此文件。"
+    ),
+    operations.CATEGORY_UNKNOWN_KEY: gettext_lazy(
+        "发送方已换用新密钥而本区域尚未信任其公钥。确认公钥来源可靠并安装后，可放行重新校验。"
+    ),
+    operations.CATEGORY_WRONG_CHANNEL: gettext_lazy(
+        "文件被投放到了错误的目录。请检查网闸的目录映射；此文件可丢弃。"
+    ),
+    operations.CATEGORY_HASH_MISMATCH: gettext_lazy(
+        "消息内容与清单不符（传输损坏或篡改）。发送方会重发；此文件可丢弃。"
+    ),
+    operations.CATEGORY_TRUNCATED: gettext_lazy(
+        "文件传输不完整。发送方会重发；请检查网闸和磁盘空间，此文件可丢弃。"
+    ),
+    operations.CATEGORY_SCHEMA: gettext_lazy(
+        "本区域的程序版本过旧。请部署支持该消息版本的程序后放行。"
+    ),
+    operations.CATEGORY_NO_HANDLER: gettext_lazy(
+        "本区域的程序版本缺少该消息的处理程序。请部署后放行。"
+    ),
+    operations.CATEGORY_ACK_MISMATCH: gettext_lazy(
+        "回执不对应本区域发出的批次。请核对对方区域，此回执可丢弃。"
+    ),
+    operations.CATEGORY_DECRYPT: gettext_lazy(
+        "本区域的解密密钥缺失或与发送方使用的不符。请核对加密密钥的分发后放行。"
+    ),
+}
+
+
+def _city_admin(request: HttpRequest) -> StaffProfile:
+    profile = staff_profile(request.user)
+    if profile is None or profile.role != Role.CITY_ADMIN:
+        raise Http404(_("页面不存在"))
+    return profile
+
+
+def _optional(status: ZoneStatus, *names: str) -> Any:
+    """A figure another part of the ferry may or may not provide yet."""
+    for name in names:
+        if hasattr(status, name):
+            return getattr(status, name)
+    return None
+
+
+def _alarms(status: ZoneStatus) -> tuple[int | None, list[str]]:
+    """(number of open alarms, their descriptions) from whatever form the status gives."""
+    value = _optional(status, "open_alarms", "alarms")
+    if value is None:
+        return None, []
+    if isinstance(value, bool | int):
+        return int(value), []
+    if isinstance(value, dict):
+        return len(value), [f"{key}: {item}" for key, item in value.items()]
+    try:
+        items = [_alarm_text(item) for item in value]
+    except TypeError:
+        return None, []
+    return len(items), items
+
+
+ALARM_LABELS = dict(Alarm.KIND_CHOICES)
+
+
+def _alarm_text(alarm: Any) -> str:
+    kind = getattr(alarm, "kind", None)
+    if kind is None:
+        return str(alarm)
+    parts = [str(ALARM_LABELS.get(kind, kind))] + [
+        str(getattr(alarm, name)) for name in ("channel", "detail") if getattr(alarm, name, "")
+    ]
+    count = getattr(alarm, "count", 1)
+    text = " · ".join(parts)
+    return f"{text} (×{count})" if isinstance(count, int) and count > 1 else text
+
+
+def _item_context(item: operations.QuarantinedItem) -> dict[str, Any]:
+    return {
+        "item": item,
+        "category_label": CATEGORY_LABELS.get(item.category, item.category),
+        "advice": CATEGORY_ADVICE.get(item.category, ""),
+    }
+
+
+@login_required
+def ferry_home(request: HttpRequest) -> HttpResponse:
+    profile = _city_admin(request)
+    try:
+        status = zone_status(ZONE)
+    finally:
+        operations.release_transport_connections()
+    alarm_count, alarm_items = _alarms(status)
+    return render(
+        request,
+        "workbench/ferry.html",
+        {
+            "profile": profile,
+            "status": status,
+            "trusted_keys": sorted(status.trusted_key_ids.items()),
+            "retired_keys": sorted((_optional(status, "retired_key_ids") or {}).items()),
+            "last_heartbeat": _optional(
+                status,
+                "last_heartbeat_at",
+                "heartbeat_received_at",
+                "last_heartbeat_received_at",
+                "last_heartbeat",
+            ),
+            "alarm_count": alarm_count,
+            "alarm_items": alarm_items,
+            "lag_in": _optional(status, "lag_in"),
+            "lag_out": _optional(status, "lag_out"),
+            "gap": _optional(status, "gap"),
+            "parked_list": _optional(status, "parked_batches") or [],
+            "rows": [_item_context(item) for item in operations.quarantined_batches(ZONE)],
+        },
+    )
+
+
+def _render_item(
+    request: HttpRequest,
+    profile: StaffProfile,
+    quarantine_id: int,
+    *,
+    error: str = "",
+    form: str = "",
+    reason: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    try:
+        item = operations.quarantined_batch(ZONE, quarantine_id)
+    except operations.QuarantineNotFound as exc:
+        raise Http404(_("未找到该隔离记录")) from exc
+    return render(
+        request,
+        "workbench/ferry_quarantine.html",
+        {
+            "profile": profile,
+            **_item_context(item),
+            "error": error,
+            "error_form": form,
+            "reason": reason,
+            "min_reason": operations.REASON_MIN_LENGTH,
+        },
+        status=status,
+    )
+
+
+@login_required
+def quarantine_detail(request: HttpRequest, quarantine_id: int) -> HttpResponse:
+    return _render_item(request, _city_admin(request), quarantine_id)
+
+
+def _act(request: HttpRequest, quarantine_id: int, action: str) -> HttpResponse:
+    profile = _city_admin(request)
+    reason = request.POST.get("reason", "")
+    user = request.user
+
+    def audit(result: operations.QuarantineAction) -> None:
+        audit_record(
+            **audit_actor(user),
+            action=f"ferry.quarantine_{result.action}",
+            object_type="ferry_batch",
+            object_id=result.batch_id or result.file_name,
+            purpose=result.reason,
+            # Ids and counts only. The file name stays out: the audit log refuses any digit run
+            # that looks like a phone number, which a UUID's hex can contain by chance.
+            detail={
+                "quarantine_id": result.quarantine_id,
+                "channel": result.channel,
+                "kind": result.kind,
+                "category": result.category,
+                "times_seen": result.times_seen,
+                "size": result.size,
+            },
+        )
+
+    run = (
+        operations.quarantine_release
+        if action == operations.ACTION_RELEASE
+        else operations.quarantine_discard
+    )
+    try:
+        result = run(
+            zone=ZONE,
+            quarantine_id=quarantine_id,
+            actor=user.get_username(),
+            reason=reason,
+            on_done=audit,
+        )
+    except operations.QuarantineNotFound as exc:
+        raise Http404(_("未找到该隔离记录")) from exc
+    except operations.OperationError as exc:
+        message = (
+            exc.message_en if getattr(request, "LANGUAGE_CODE", "") == "en" else exc.message_zh
+        )
+        return _render_item(
+            request, profile, quarantine_id, error=message, form=action, reason=reason, status=400
+        )
+    finally:
+        operations.release_transport_connections()
+    if result.action == operations.ACTION_RELEASE:
+        messages.success(
+            request,
+            _("已放行 %(file)s，接收方将重新校验。") % {"file": result.file_name},
+        )
+    else:
+        messages.success(request, _("已丢弃 %(file)s。") % {"file": result.file_name})
+    return redirect("workbench:ferry")
+
+
+@login_required
+@require_POST
+def quarantine_release(request: HttpRequest, quarantine_id: int) -> HttpResponse:
+    return _act(request, quarantine_id, operations.ACTION_RELEASE)
+
+
+@login_required
+@require_POST
+def quarantine_discard(request: HttpRequest, quarantine_id: int) -> HttpResponse:
+    return _act(request, quarantine_id, operations.ACTION_DISCARD)

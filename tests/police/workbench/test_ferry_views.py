@@ -1,0 +1,218 @@
+"""The workbench's ferry page: city administrators only, release and discard audited."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from onetrip.ferry.agent import run_once
+from onetrip.ferry.channels import PORTAL_TO_POLICE
+from onetrip.ferry.signing import generate_key
+from onetrip.police.audit.models import AuditEvent
+from onetrip.police.ferrybox import models as police_box
+from tests.ferry.helpers import FerryEnv, pump
+from tests.ferry.pingpong import send_pings
+from tests.fixtures import staff
+
+DB = pytest.mark.django_db(databases=["default", "police"], transaction=True)
+
+
+@pytest.fixture
+def admin_client(reference_data) -> Client:
+    user = staff("city_admin_wu", "city_admin", None)
+    client = Client(HTTP_HOST="police.testserver")
+    client.force_login(user)
+    return client
+
+
+def quarantine_a_batch(env: FerryEnv, tmp_path: Path) -> tuple[police_box.QuarantinedBatch, Path]:
+    """The portal signs with a key the police zone does not trust yet: its batch is quarantined.
+    Returns the record and the new public key, to install when the test trusts it."""
+    new_dir = tmp_path / "new-keys"
+    generate_key(PORTAL_TO_POLICE, new_dir)
+    (env.keys / f"{PORTAL_TO_POLICE}.key").unlink()
+    shutil.copy(new_dir / f"{PORTAL_TO_POLICE}.key", env.keys / f"{PORTAL_TO_POLICE}.key")
+    send_pings("portal", 2)
+    run_once("portal")
+    assert run_once("police").quarantined == 1
+    return police_box.QuarantinedBatch.objects.get(), new_dir / f"{PORTAL_TO_POLICE}.pub"
+
+
+def ferry_audits() -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(action__startswith="ferry.").order_by("sequence"))
+
+
+@DB
+def test_city_admin_sees_the_ferry_page(ferry_env: FerryEnv, admin_client, tmp_path) -> None:
+    send_pings("portal", 3)
+    pump()
+    row, _ = quarantine_a_batch(ferry_env, tmp_path)
+
+    response = admin_client.get("/ferry/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "数据摆渡" in html
+    assert 'href="/ferry/"' in html  # the nav link, for city administrators
+    assert '<dd id="last-applied">3</dd>' in html
+    assert PORTAL_TO_POLICE in html
+    assert row.file_name in html
+    assert "未知或已停用的密钥" in html
+    assert f'href="/ferry/quarantine/{row.pk}/"' in html
+    assert 'name="viewport"' in html
+
+
+@DB
+def test_inspect_page_shows_the_manifest_but_no_payload(
+    ferry_env: FerryEnv, admin_client, tmp_path
+) -> None:
+    row, _ = quarantine_a_batch(ferry_env, tmp_path)
+    response = admin_client.get(f"/ferry/quarantine/{row.pk}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert row.file_name in html
+    assert "unknown key id" in html
+    assert "test.ping v1" in html
+    assert "1 – 2" in html
+    assert f'action="/ferry/quarantine/{row.pk}/release/"' in html
+    assert f'action="/ferry/quarantine/{row.pk}/discard/"' in html
+    for payload_text in ("你好", "ping-0", "C000000"):
+        assert payload_text not in html
+    assert admin_client.get("/ferry/quarantine/999999/").status_code == 404
+
+
+@DB
+def test_other_staff_get_404(ferry_env: FerryEnv, clerk_client, tmp_path) -> None:
+    row, _ = quarantine_a_batch(ferry_env, tmp_path)
+    assert clerk_client.get("/ferry/").status_code == 404
+    assert clerk_client.get(f"/ferry/quarantine/{row.pk}/").status_code == 404
+    for action in ("release", "discard"):
+        response = clerk_client.post(
+            f"/ferry/quarantine/{row.pk}/{action}/", {"reason": "let me try"}
+        )
+        assert response.status_code == 404
+    assert police_box.QuarantinedBatch.objects.filter(pk=row.pk).exists()
+    assert ferry_audits() == []
+    assert 'href="/ferry/"' not in clerk_client.get("/declarations/").content.decode()
+
+
+@DB
+def test_district_admin_gets_404_and_anonymous_must_log_in(
+    ferry_env: FerryEnv, reference_data
+) -> None:
+    user = staff("district_admin_xihu", "district_admin", None, district_code="330106")
+    client = Client(HTTP_HOST="police.testserver")
+    client.force_login(user)
+    assert client.get("/ferry/").status_code == 404
+    anonymous = Client(HTTP_HOST="police.testserver").get("/ferry/")
+    assert anonymous.status_code == 302
+    assert "/login/" in anonymous["Location"]
+
+
+@DB
+def test_release_is_audited_and_the_batch_applies_once_trusted(
+    ferry_env: FerryEnv, admin_client, tmp_path
+) -> None:
+    row, new_pub = quarantine_a_batch(ferry_env, tmp_path)
+    shutil.copy(new_pub, ferry_env.keys / f"{PORTAL_TO_POLICE}.rotated.pub")
+
+    response = admin_client.post(
+        f"/ferry/quarantine/{row.pk}/release/", {"reason": "新公钥已核实并安装"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/ferry/"
+    assert "已放行" in admin_client.get("/ferry/").content.decode()
+    assert not police_box.QuarantinedBatch.objects.exists()
+    [event] = ferry_audits()
+    assert event.action == "ferry.quarantine_release"
+    assert event.object_type == "ferry_batch"
+    assert row.file_name == f"000000000001-{event.object_id}.jsonl"  # the batch id
+    assert event.purpose == "新公钥已核实并安装"
+    assert event.actor == "city_admin_wu"
+    assert event.actor_role == "city_admin"
+    assert event.detail["quarantine_id"] == row.pk
+    assert event.detail["category"] == "unknown_key"
+
+    pump()
+    pings = police_box.InboxMessage.objects.filter(message_type="test.ping")
+    assert pings.count() == 2
+
+
+@DB
+def test_discard_is_audited(ferry_env: FerryEnv, admin_client, tmp_path) -> None:
+    row, _ = quarantine_a_batch(ferry_env, tmp_path)
+    response = admin_client.post(
+        f"/ferry/quarantine/{row.pk}/discard/", {"reason": "测试密钥误用，丢弃"}
+    )
+    assert response.status_code == 302
+    assert not police_box.QuarantinedBatch.objects.exists()
+    [event] = ferry_audits()
+    assert event.action == "ferry.quarantine_discard"
+    assert event.object_type == "ferry_batch"
+    assert event.purpose == "测试密钥误用，丢弃"
+    assert ferry_env.batches(PORTAL_TO_POLICE) == []
+    assert admin_client.get(f"/ferry/quarantine/{row.pk}/").status_code == 404
+
+
+@DB
+@pytest.mark.parametrize("action", ["release", "discard"])
+@pytest.mark.parametrize("reason", ["", "  ", "太短"])
+def test_a_reason_is_required_and_the_error_is_in_chinese(
+    ferry_env: FerryEnv, admin_client, tmp_path, action: str, reason: str
+) -> None:
+    row, _ = quarantine_a_batch(ferry_env, tmp_path)
+    response = admin_client.post(f"/ferry/quarantine/{row.pk}/{action}/", {"reason": reason})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "请填写操作原因（至少 4 个字）" in html
+    assert 'role="alert"' in html
+    assert police_box.QuarantinedBatch.objects.filter(pk=row.pk).exists()
+    assert ferry_audits() == []
+    assert ferry_env.batches(PORTAL_TO_POLICE) == []
+
+
+@DB
+def test_release_and_discard_are_post_only(ferry_env: FerryEnv, admin_client, tmp_path) -> None:
+    row, _ = quarantine_a_batch(ferry_env, tmp_path)
+    for action in ("release", "discard"):
+        assert admin_client.get(f"/ferry/quarantine/{row.pk}/{action}/").status_code == 405
+    assert police_box.QuarantinedBatch.objects.filter(pk=row.pk).exists()
+
+
+@DB
+def test_the_page_shows_alarms_heartbeat_lag_and_gap(
+    ferry_env: FerryEnv, admin_client, monkeypatch
+) -> None:
+    import dataclasses
+    import datetime as dt
+
+    from onetrip.ferry.status import ZoneStatus
+    from onetrip.police.workbench import ferry_views
+
+    @dataclasses.dataclass
+    class Alarm:
+        kind: str
+        channel: str
+        detail: str
+        count: int
+
+    real = ferry_views.zone_status
+
+    def later(zone: str) -> ZoneStatus:
+        return dataclasses.replace(
+            real(zone),
+            open_alarms=[Alarm("heartbeat_missing", PORTAL_TO_POLICE, "silent 300s", 4)],
+            last_heartbeat_received_at=dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.UTC),
+            lag_in=7,
+            gap="5-7",
+        )
+
+    monkeypatch.setattr(ferry_views, "zone_status", later)
+    html = admin_client.get("/ferry/").content.decode()
+    assert "有 1 个未解除的告警" in html
+    assert f"心跳缺失 heartbeat missing · {PORTAL_TO_POLICE} · silent 300s (×4)" in html
+    assert "2026-11-27 16:00:00" in html  # the heartbeat, in the city's time zone
+    assert "待应用消息（滞后）</dt><dd>7</dd>" in html
+    assert "5-7" in html
