@@ -1,7 +1,9 @@
 """The police-network zone: register of record and the police workbench."""
 
+import copy
+
 from .base import *  # noqa: F403
-from .base import MIDDLEWARE, SHARED_APPS, database
+from .base import MIDDLEWARE, SHARED_APPS, TEMPLATES, database
 
 ZONE = "police"
 POLICE_APPS = [
@@ -23,3 +25,5 @@ MIDDLEWARE = [
 DATABASES = {"default": database("ONETRIP_POLICE_DATABASE_URL", "police.sqlite3")}
 ZONE_DATABASES = {"police": "default"}
 LOGIN_URL = "/login/"
+TEMPLATES = copy.deepcopy(TEMPLATES)
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("django.contrib.auth.context_processors.auth")

@@ -7,6 +7,7 @@ from .base import *  # noqa: F403
 from .base import SHARED_APPS, database
 from .police import MIDDLEWARE as POLICE_MIDDLEWARE
 from .police import POLICE_APPS
+from .police import TEMPLATES as POLICE_TEMPLATES
 from .portal import PORTAL_APPS
 
 ZONE = "test"
@@ -26,6 +27,7 @@ DATABASES = {
 }
 ZONE_DATABASES = {"portal": "default", "police": "police"}
 LOGIN_URL = "/login/"
+TEMPLATES = POLICE_TEMPLATES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": []}}
