@@ -116,6 +116,11 @@ FERRY_TRANSPORT = os.environ.get("ONETRIP_FERRY_TRANSPORT", "dir")
 FERRY_RESEND_AFTER_SECONDS = float(os.environ.get("ONETRIP_FERRY_RESEND_AFTER", "30"))
 FERRY_BATCH_MAX_MESSAGES = int(os.environ.get("ONETRIP_FERRY_BATCH_MAX", "500"))
 FERRY_POLL_SECONDS = float(os.environ.get("ONETRIP_FERRY_POLL", "0.5"))
+# FERRY_TRANSPORT = "amqp": RabbitMQ queues <prefix>.<channel>.batches|acks|quarantine.
+FERRY_AMQP_URL = os.environ.get("ONETRIP_FERRY_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+FERRY_AMQP_PREFIX = os.environ.get("ONETRIP_FERRY_AMQP_PREFIX", "onetrip.ferry")
+FERRY_AMQP_QUEUE_TYPE = os.environ.get("ONETRIP_FERRY_AMQP_QUEUE_TYPE", "quorum")  # or "classic"
+FERRY_AMQP_RECONNECT_MAX_SECONDS = float(os.environ.get("ONETRIP_FERRY_AMQP_RECONNECT_MAX", "10"))
 # Gaps, heartbeats and alarms: a receiver asks for a missing range at once and again every
 # FERRY_RESEND_REQUEST_SECONDS; a gap older than FERRY_GAP_ALARM_SECONDS raises an alarm. A zone
 # idle for FERRY_HEARTBEAT_SECONDS sends a heartbeat; silence for FERRY_HEARTBEAT_ALARM_SECONDS
