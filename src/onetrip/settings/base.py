@@ -149,3 +149,6 @@ CACHES = {
 ONETRIP_PROGRESS_LOOKUPS_PER_MINUTE = int(os.environ.get("ONETRIP_PROGRESS_LOOKUPS", "10"))
 ONETRIP_SMS_SIGN = os.environ.get("ONETRIP_SMS_SIGN", "杭州公安")
 ONETRIP_SMS_TIMEOUT_SECONDS = float(os.environ.get("ONETRIP_SMS_TIMEOUT", "5"))
+
+# Serve /metrics on each zone (restrict it to the monitoring network at the proxy).
+ONETRIP_METRICS_ENABLED = os.environ.get("ONETRIP_METRICS_ENABLED", "1") == "1"
