@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
+from django.utils.translation import gettext_lazy
 from pydantic import Field
 
 from .base import Contract, register
@@ -12,6 +13,22 @@ from .base import Contract, register
 HousingType = Literal["rented", "owned", "dormitory", "relative", "other"]
 ResidenceReason = Literal["work", "business", "study", "family", "other"]
 DeclarationStatus = Literal["received", "registered", "returned"]
+
+# What staff and residents read for the codes above (Chinese source, translated by Django i18n).
+HOUSING_TYPE_LABELS = {
+    "rented": gettext_lazy("租住房屋"),
+    "owned": gettext_lazy("自有房屋"),
+    "dormitory": gettext_lazy("单位宿舍"),
+    "relative": gettext_lazy("借住亲友家"),
+    "other": gettext_lazy("其他"),
+}
+RESIDENCE_REASON_LABELS = {
+    "work": gettext_lazy("务工"),
+    "business": gettext_lazy("经商"),
+    "study": gettext_lazy("就学"),
+    "family": gettext_lazy("投靠亲友"),
+    "other": gettext_lazy("其他"),
+}
 
 
 @register
@@ -36,6 +53,9 @@ class DeclarationSubmittedV1(Contract):
     reason: ResidenceReason
     arrival_date: dt.date
     employer_name: str = Field(default="", max_length=100)
+    guardian_name: str = Field(default="", max_length=50)
+    guardian_id_number: str = Field(default="", max_length=18)
+    guardian_relation: str = Field(default="", max_length=20)
     declared_at: dt.datetime
 
 

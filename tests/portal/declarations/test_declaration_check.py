@@ -180,3 +180,56 @@ def test_address_choices_narrow_from_district_to_community(resident_client):
     )
     assert moved.context["street"] == ""
     assert moved.context["communities"] == []
+
+
+CHILD_ID = "330106201505051232"  # born 2015-05-05, male (checksum computed below)
+
+
+def _child_id() -> str:
+    from onetrip.common.identifiers import id_check_char
+
+    return CHILD_ID[:17] + id_check_char(CHILD_ID[:17])
+
+
+def test_zj5_a_child_under_16_must_be_declared_by_an_adult_guardian(resident_client):
+    child = valid_declaration(
+        id_number=_child_id(), birth_date="2015-05-05", arrival_date="2026-11-20"
+    )
+    response = resident_client.post("/declare/", child)
+    assert response.status_code == 400
+    errors = response.context["errors"]
+    assert errors["guardian_name"].code == "guardian_required"
+    assert "监护人" in errors["guardian_name"].message_zh
+    assert errors["guardian_relation"].code == "guardian_relation_required"
+    _nothing_stored()
+
+    minor_guardian = dict(
+        child,
+        guardian_name="张小",
+        guardian_id_number=_child_id(),
+        guardian_relation="sibling",
+    )
+    response = resident_client.post("/declare/", minor_guardian)
+    assert response.context["errors"]["guardian_id_number"].code == "guardian_not_adult"
+    _nothing_stored()
+
+    ok = dict(
+        child,
+        guardian_name="张大",
+        guardian_id_number="33010619900101123X",
+        guardian_relation="parent",
+    )
+    response = resident_client.post("/declare/", ok)
+    assert response.status_code == 302
+    declaration = Declaration.objects.get()
+    assert declaration.guardian_id_number == "33010619900101123X"
+    outbox = get_store("portal").outbox.objects.get()
+    assert outbox.payload["guardian_relation"] == "parent"
+
+
+def test_zj5_an_adult_declares_for_themselves_and_guardian_fields_are_ignored(resident_client):
+    response = resident_client.post(
+        "/declare/", valid_declaration(guardian_name="某人", guardian_relation="parent")
+    )
+    assert response.status_code == 302
+    assert Declaration.objects.get().guardian_name == ""

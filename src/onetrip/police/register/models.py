@@ -38,6 +38,9 @@ class ResidenceDeclaration(models.Model):
     reason = models.CharField(max_length=20)
     arrival_date = models.DateField()
     employer_name = models.CharField(max_length=100, blank=True, default="")
+    guardian_name = EncryptedTextField(blank=True, default="")
+    guardian_id_number = EncryptedTextField(blank=True, default="")
+    guardian_relation = models.CharField(max_length=20, blank=True, default="")
     declared_at = models.DateTimeField()
     received_at = models.DateTimeField()
     status = models.CharField(

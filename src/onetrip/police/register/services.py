@@ -84,6 +84,9 @@ def declaration_receive(*, message: DeclarationSubmittedV1) -> ResidenceDeclarat
         reason=message.reason,
         arrival_date=message.arrival_date,
         employer_name=message.employer_name,
+        guardian_name=message.guardian_name,
+        guardian_id_number=message.guardian_id_number,
+        guardian_relation=message.guardian_relation,
         declared_at=message.declared_at,
         received_at=now,
     )

@@ -16,13 +16,23 @@ from django.views.decorators.http import require_POST
 
 from onetrip.common import divisions
 from onetrip.common.masking import mask_id_number, mask_name, mask_phone
+from onetrip.contracts.declarations import HOUSING_TYPE_LABELS, RESIDENCE_REASON_LABELS
 from onetrip.police.accounts.selectors import staff_profile
 from onetrip.police.audit.services import audit_read_personal_data
 from onetrip.police.register.errors import DeclarationNotFound, RegisterError
 from onetrip.police.register.models import RegistrationStatus, ResidenceDeclaration
 from onetrip.police.register.selectors import declaration_for_staff, declaration_queue
 
-DETAIL_FIELDS = ["name", "id_number", "phone", "address_detail", "landlord_name", "landlord_phone"]
+DETAIL_FIELDS = [
+    "name",
+    "id_number",
+    "phone",
+    "address_detail",
+    "landlord_name",
+    "landlord_phone",
+    "guardian_name",
+    "guardian_id_number",
+]
 
 
 @login_required
@@ -90,7 +100,16 @@ def _detail(request: HttpRequest, reference: str, *, reveal: bool) -> HttpRespon
                 declaration.landlord_phone if reveal else mask_phone(declaration.landlord_phone)
             ),
             "community": divisions.community_label(declaration.community_code),
-            "history": declaration.history.all(),
+            "housing_type": HOUSING_TYPE_LABELS.get(declaration.housing_type, ""),
+            "reason": RESIDENCE_REASON_LABELS.get(declaration.reason, ""),
+            "guardian_id_number": (
+                declaration.guardian_id_number
+                if reveal
+                else mask_id_number(declaration.guardian_id_number)
+            ),
+            "history": [
+                (h, RegistrationStatus(h.to_status).label) for h in declaration.history.all()
+            ],
             "can_decide": declaration.status == RegistrationStatus.DECLARED,
             "today": dt.date.today().isoformat(),
             "profile": staff_profile(request.user),

@@ -79,6 +79,9 @@ class DeclarationIn(Schema):
     landlord_name: str = ""
     landlord_phone: str = ""
     employer_name: str = ""
+    guardian_name: str = ""
+    guardian_id_number: str = ""
+    guardian_relation: str = ""
 
 
 class EventOut(Schema):

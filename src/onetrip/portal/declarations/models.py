@@ -60,6 +60,9 @@ class Declaration(models.Model):
     reason = models.CharField(max_length=20, choices=ResidenceReason.choices)
     arrival_date = models.DateField()
     employer_name = models.CharField(max_length=100, blank=True, default="")
+    guardian_name = EncryptedTextField(blank=True, default="")
+    guardian_id_number = EncryptedTextField(blank=True, default="")
+    guardian_relation = models.CharField(max_length=20, blank=True, default="")
     status = models.CharField(
         max_length=20, choices=DeclarationStatus.choices, default=DeclarationStatus.SUBMITTED
     )

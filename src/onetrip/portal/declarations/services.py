@@ -13,12 +13,13 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, router, transaction
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from onetrip.common import divisions
 from onetrip.common.crypto import lookup_hash
 from onetrip.common.identifiers import (
     IdentifierError,
+    ResidentId,
     check_declared_birth_date,
     check_declared_sex,
     normalize_mobile,
@@ -38,7 +39,14 @@ from .models import (
     ResidenceReason,
 )
 
-MAX_ARRIVAL_AGE_DAYS = 365 * 80
+GUARDIAN_REQUIRED_UNDER = 16  # ZJ-5: under-16s are declared by their guardian
+ADULT_AGE = 18
+GUARDIAN_RELATIONS = {
+    "parent": gettext_lazy("父母"),
+    "grandparent": gettext_lazy("祖父母、外祖父母"),
+    "sibling": gettext_lazy("兄、姐"),
+    "other_guardian": gettext_lazy("其他监护人"),
+}
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,9 @@ class DeclarationInput:
     landlord_name: str = ""
     landlord_phone: str = ""
     employer_name: str = ""
+    guardian_name: str = ""
+    guardian_id_number: str = ""
+    guardian_relation: str = ""
 
 
 @dataclass(frozen=True)
@@ -75,6 +86,9 @@ class CleanDeclaration:
     landlord_name: str
     landlord_phone: str
     employer_name: str
+    guardian_name: str = ""
+    guardian_id_number: str = ""
+    guardian_relation: str = ""
 
 
 def _parse_date(
@@ -224,6 +238,8 @@ def declaration_check(data: DeclarationInput, *, today: dt.date | None = None) -
             FieldError("employer_name", "too_long", "单位名称过长", "Employer name is too long")
         )
 
+    guardian = _check_guardian(data, resident_id, today, errors)
+
     if errors:
         raise DeclarationInvalid(errors)
     assert resident_id is not None and birth_date is not None and arrival_date is not None
@@ -241,7 +257,68 @@ def declaration_check(data: DeclarationInput, *, today: dt.date | None = None) -
         landlord_name=landlord_name,
         landlord_phone=landlord_phone,
         employer_name=employer_name,
+        guardian_name=guardian[0],
+        guardian_id_number=guardian[1],
+        guardian_relation=guardian[2],
     )
+
+
+def _check_guardian(
+    data: DeclarationInput,
+    resident_id: ResidentId | None,
+    today: dt.date,
+    errors: list[FieldError],
+) -> tuple[str, str, str]:
+    """ZJ-5: a child under 16 is declared by a guardian, who must be an adult with a valid ID.
+
+    For older declarants the guardian fields are ignored (an adult declares for themselves)."""
+    if resident_id is None or resident_id.age_on(today) >= GUARDIAN_REQUIRED_UNDER:
+        return "", "", ""
+    name = data.guardian_name.strip()
+    if not name:
+        errors.append(
+            FieldError(
+                "guardian_name",
+                "guardian_required",
+                "申报人未满16周岁，应由监护人代为申报：请填写监护人姓名",
+                "A person under 16 is declared by a guardian: enter the guardian's name",
+            )
+        )
+    if data.guardian_relation not in GUARDIAN_RELATIONS:
+        errors.append(
+            FieldError(
+                "guardian_relation",
+                "guardian_relation_required",
+                "请选择监护人与申报人的关系",
+                "Choose the guardian's relationship to the person",
+            )
+        )
+    guardian_number = ""
+    try:
+        guardian_id = parse_resident_id(data.guardian_id_number, today=today)
+    except IdentifierError as exc:
+        errors.append(_id_error("guardian_id_number", exc))
+    else:
+        guardian_number = guardian_id.number
+        if guardian_id.age_on(today) < ADULT_AGE:
+            errors.append(
+                FieldError(
+                    "guardian_id_number",
+                    "guardian_not_adult",
+                    "监护人须年满18周岁",
+                    "The guardian must be at least 18 years old",
+                )
+            )
+        elif guardian_number == resident_id.number:
+            errors.append(
+                FieldError(
+                    "guardian_id_number",
+                    "guardian_is_declarant",
+                    "监护人不能是申报人本人",
+                    "The guardian cannot be the person declared",
+                )
+            )
+    return name, guardian_number, data.guardian_relation
 
 
 def _new_reference(now: dt.datetime) -> str:
@@ -279,6 +356,9 @@ def declaration_submit(
                     reason=clean.reason,
                     arrival_date=clean.arrival_date,
                     employer_name=clean.employer_name,
+                    guardian_name=clean.guardian_name,
+                    guardian_id_number=clean.guardian_id_number,
+                    guardian_relation=clean.guardian_relation,
                     submitted_at=now,
                 )
                 DeclarationEvent.objects.create(
@@ -301,6 +381,9 @@ def declaration_submit(
                         reason=clean.reason,  # type: ignore[arg-type]
                         arrival_date=clean.arrival_date,
                         employer_name=clean.employer_name,
+                        guardian_name=clean.guardian_name,
+                        guardian_id_number=clean.guardian_id_number,
+                        guardian_relation=clean.guardian_relation,
                         declared_at=now,
                     ),
                     aggregate_id=declaration.reference,

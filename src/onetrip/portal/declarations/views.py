@@ -17,7 +17,7 @@ from onetrip.portal.accounts.auth import current_resident, resident_required
 from .errors import DeclarationInvalid, DeclarationNotFound
 from .models import HousingType, ResidenceReason
 from .selectors import declaration_of_resident, declaration_progress, declarations_of
-from .services import DeclarationInput, declaration_submit
+from .services import GUARDIAN_RELATIONS, DeclarationInput, declaration_submit
 
 INPUT_FIELDS = [f.name for f in fields(DeclarationInput)]
 
@@ -70,6 +70,7 @@ def _form_context(values: dict[str, str], errors: dict[str, object]) -> dict[str
         "errors": errors,
         "housing_types": HousingType.choices,
         "reasons": ResidenceReason.choices,
+        "guardian_relations": list(GUARDIAN_RELATIONS.items()),
         **address_options(values),
     }
 
