@@ -6,11 +6,12 @@ Errors are structured and bilingual: `{"code", "message" (Chinese), "message_en"
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import fields
+from dataclasses import MISSING, fields
 
 from django.conf import settings
 from django.http import HttpRequest
 from ninja import NinjaAPI, Schema, Status
+from pydantic import create_model
 
 from onetrip.common import divisions
 from onetrip.portal.accounts.errors import AccountError
@@ -65,23 +66,12 @@ class TokenOut(Schema):
     expires_in: int
 
 
-class DeclarationIn(Schema):
-    name: str
-    id_number: str
-    sex: str
-    birth_date: str
-    phone: str
-    community_code: str
-    address_detail: str
-    housing_type: str
-    reason: str
-    arrival_date: str
-    landlord_name: str = ""
-    landlord_phone: str = ""
-    employer_name: str = ""
-    guardian_name: str = ""
-    guardian_id_number: str = ""
-    guardian_relation: str = ""
+# The API takes exactly what the page takes: the fields of DeclarationInput, all strings.
+DeclarationIn = create_model(  # type: ignore[call-overload]
+    "DeclarationIn",
+    __base__=Schema,
+    **{f.name: (str, ... if f.default is MISSING else f.default) for f in fields(DeclarationInput)},
+)
 
 
 class EventOut(Schema):
@@ -159,7 +149,7 @@ def issue_token(request: HttpRequest, body: LoginIn):  # type: ignore[no-untyped
     response={201: StatusOut, 400: ErrorOut},
     tags=["declarations"],
 )
-def submit_declaration(request: HttpRequest, body: DeclarationIn):  # type: ignore[no-untyped-def]
+def submit_declaration(request: HttpRequest, body: DeclarationIn):  # type: ignore[valid-type,no-untyped-def]
     """居住登记自主申报 — declare residence; all problems are reported at once."""
     resident: Resident = request.auth  # type: ignore[attr-defined]
     data = DeclarationInput(**{f.name: getattr(body, f.name) for f in fields(DeclarationInput)})
