@@ -172,7 +172,8 @@ class ConnectionCloser:
 
     def __init__(self, prefix: str, mean_seconds: float, rng: random.Random) -> None:
         self.prefix, self.mean, self.rng = prefix, mean_seconds, rng
-        self.closed = 0
+        self.closed = self.failures = 0
+        self.last_failure = ""
         self.problem = "" if shutil.which("rabbitmqctl") else "rabbitmqctl not found"
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -190,12 +191,13 @@ class ConnectionCloser:
         result = subprocess.run(
             ["rabbitmqctl", "-q", *args], capture_output=True, text=True, timeout=30
         )
-        if result.returncode != 0:
-            self.problem = f"rabbitmqctl {args[0]}: {result.stderr.strip()[:200]}"
+        if result.returncode != 0:  # e.g. the broker is down: try again next time
+            self.failures += 1
+            self.last_failure = f"rabbitmqctl {args[0]}: {result.stderr.strip()[:120]}"
         return result.stdout
 
     def _run(self) -> None:
-        while not self._stop.wait(self.rng.expovariate(1 / self.mean)) and not self.problem:
+        while not self._stop.wait(self.rng.expovariate(1 / self.mean)):
             listing = self._ctl("list_connections", "pid", "client_properties")
             for line in listing.splitlines():
                 if f"onetrip-ferry {self.prefix} " in line:
@@ -323,11 +325,15 @@ class FaultRun:
                 self.gateway.step(faults=True)
             time.sleep(0.01)
         self.figures["faults_seconds"] = round(self._elapsed(), 1)
-        if self.closer is not None:
-            self.closer.stop()
-            self.figures["connections_closed"] = self.closer.closed
-            if self.closer.problem:
-                self.figures["connection_closing"] = self.closer.problem
+        closer = self.closer
+        if closer is not None:
+            closer.stop()
+            self.figures["connections_closed"] = closer.closed
+            if closer.problem or closer.failures:
+                self.figures["connection_closing"] = (
+                    closer.problem
+                    or f"{closer.failures} rabbitmqctl failures, last: {closer.last_failure}"
+                )
         # Phase 2: calm. Every agent up, the gateway carries cleanly, until all is acknowledged.
         for agent in self.agents.values():
             agent.check()
