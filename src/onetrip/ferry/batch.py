@@ -477,14 +477,27 @@ def build_resend_request(
     return resend_file_name(first, uuid.uuid4()), canonical_json(document) + b"\n"
 
 
-def _reverse_document(body: bytes) -> dict[str, Any]:
+def _one_line_document(body: bytes, what: str) -> dict[str, Any]:
+    """The JSON object of a one-line document, which must be exactly its canonical bytes.
+
+    The signature covers the parsed fields, so without the byte check a file cut just before its
+    newline, or re-spaced, would verify although it is not what the peer wrote (batches are held
+    to the same rule: their manifest line must be canonical)."""
+    if not body.endswith(b"\n"):
+        raise BatchInvalid(f"truncated: {what} does not end with a newline")
     try:
         document = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BatchInvalid(f"ack is not JSON: {exc.__class__.__name__}") from None
+        raise BatchInvalid(f"{what} is not JSON: {exc.__class__.__name__}") from None
     if not isinstance(document, dict):
-        raise BatchInvalid("ack is not a JSON object")
+        raise BatchInvalid(f"{what} is not a JSON object")
+    if body != canonical_json(document) + b"\n":
+        raise BatchInvalid(f"bad signature: {what} is not canonical JSON")
     return document
+
+
+def _reverse_document(body: bytes) -> dict[str, Any]:
+    return _one_line_document(body, "ack")
 
 
 def verify_ack(*, channel: str, signer_channel: str, body: bytes) -> Ack:
@@ -594,11 +607,7 @@ def build_heartbeat(
 
 def verify_heartbeat(*, channel: str, body: bytes) -> Heartbeat:
     """Check a heartbeat arriving on `channel`, signed with a key trusted for `channel`."""
-    try:
-        document = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BatchInvalid(f"heartbeat is not JSON: {exc.__class__.__name__}") from None
-    document = _check_fields(document, HEARTBEAT_FIELDS, "heartbeat")
+    document = _check_fields(_one_line_document(body, "heartbeat"), HEARTBEAT_FIELDS, "heartbeat")
     if document["format"] != HEARTBEAT_FORMAT:
         raise BatchInvalid(f"unsupported heartbeat format {document['format']!r}")
     if document["channel"] != channel:
