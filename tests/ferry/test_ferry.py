@@ -21,7 +21,7 @@ from django.db import connections, transaction
 from onetrip.contracts.base import Contract
 from onetrip.ferry import handlers as ferry_handlers
 from onetrip.ferry.agent import run_forever, run_once
-from onetrip.ferry.batch import build_batch
+from onetrip.ferry.batch import ACK_FORMAT, build_batch
 from onetrip.ferry.channels import POLICE_TO_PORTAL, PORTAL_TO_POLICE
 from onetrip.ferry.envelope import Envelope
 from onetrip.ferry.outbox import OutboxError, emit
@@ -702,3 +702,47 @@ def test_run_forever_drains_and_stops_on_request(ferry_env: FerryEnv) -> None:
     assert not any(thread.is_alive() for thread in agents)
     assert len(police_pings()) == 3
     assert portal_box.InboxMessage.objects.filter(message_type="test.pong").count() == 3
+
+
+@DB
+def test_a_receive_pass_stops_after_pass_max_batches_and_ships_its_replies(
+    ferry_env: FerryEnv, settings
+) -> None:
+    """Under a backlog the police zone must not apply everything before its replies leave."""
+    settings.FERRY_BATCH_MAX_MESSAGES = 2
+    settings.FERRY_PASS_MAX_BATCHES = 3
+    send_pings("portal", 10)
+    run_once("portal")
+    assert portal_box.SentBatch.objects.filter(exported_at__isnull=False).count() == 5
+
+    first = run_once("police")
+    assert first.batches_applied == 3
+    assert len(police_pings()) == 6
+    # The pongs of what was applied went out in the same pass, before the rest of the backlog.
+    assert police_box.OutboxMessage.objects.filter(message_type="test.pong").count() == 6
+    assert police_box.SentBatch.objects.filter(exported_at__isnull=False).count() == 3
+    # Three acks, and no resend request for batches merely not looked at yet.
+    formats = [json.loads(doc.read_bytes())["format"] for doc in ferry_env.acks(PORTAL_TO_POLICE)]
+    assert formats == [ACK_FORMAT] * 3
+
+    second = run_once("police")
+    assert second.batches_applied == 2
+    assert len(police_pings()) == 10
+    pump()
+    assert portal_box.InboxMessage.objects.filter(message_type="test.pong").count() == 10
+
+
+@DB
+def test_build_batches_stops_after_max_batches_so_they_ship_early(ferry_env: FerryEnv, settings):
+    settings.FERRY_BATCH_MAX_MESSAGES = 2
+    send_pings("portal", 9)
+    store = get_store("portal")
+    key = load_signing_key(PORTAL_TO_POLICE)
+    report = AgentReport(zone="portal")
+    assert build_batches(store, key, report, max_batches=2) == 2
+    assert portal_box.OutboxMessage.objects.filter(sequence__isnull=True).count() == 5
+    assert build_batches(store, key, report) == 3
+    assert not portal_box.OutboxMessage.objects.filter(sequence__isnull=True).exists()
+    assert list(
+        portal_box.SentBatch.objects.order_by("first_seq").values_list("first_seq", "last_seq")
+    ) == [(1, 2), (3, 4), (5, 6), (7, 8), (9, 9)]

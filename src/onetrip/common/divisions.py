@@ -232,6 +232,12 @@ def _load(directory: Path) -> Divisions:
 def data_dir(directory: str | os.PathLike[str] | None = None) -> Path:
     """The directory in use: the argument, else ``$ONETRIP_DIVISIONS_DIR``, else packaged."""
     chosen = directory or os.environ.get(ENV_VAR) or PACKAGED_DIR
+    return _resolved(os.fspath(chosen))
+
+
+@functools.lru_cache(maxsize=32)
+def _resolved(chosen: str) -> Path:
+    # resolve() walks the path with a system call per part; the police handler asks per message.
     return Path(chosen).resolve()
 
 
@@ -243,6 +249,7 @@ def load(directory: str | os.PathLike[str] | None = None) -> Divisions:
 def clear_cache() -> None:
     """Forget every loaded directory (after its files changed, or in tests)."""
     _load.cache_clear()
+    _resolved.cache_clear()
 
 
 def districts(*, include_retired: bool = False) -> list[District]:

@@ -1,10 +1,12 @@
 """The ferry agent of one zone: one pass moves everything that can move (DESIGN §3).
 
 A pass, in this order: read acks for our batches (so nothing acked is resent) and answer resend
-requests at once; receive, apply and ack incoming batches (asking for missing ranges); drain the
-outbox into batches, including what the handlers just emitted; ship batches not yet written;
-resend unacked batches older than FERRY_RESEND_AFTER_SECONDS; send a heartbeat if nothing went out
-for FERRY_HEARTBEAT_SECONDS.
+requests at once; receive, apply and ack incoming batches (asking for missing ranges), at most
+FERRY_PASS_MAX_BATCHES of them, so that under a backlog this zone's own outbox (the replies) is not
+held up until the whole backlog is applied; drain the outbox into batches, including what the
+handlers just emitted, shipping every few batches as they are built; resend unacked batches older
+than FERRY_RESEND_AFTER_SECONDS; send a heartbeat if nothing went out for FERRY_HEARTBEAT_SECONDS.
+A pass that did anything is followed at once by the next.
 Every step is idempotent, so a pass interrupted anywhere (even by SIGKILL) is completed by the
 next one.
 """
@@ -33,6 +35,8 @@ from .transports import get_transport
 __all__ = ["AgentReport", "run_forever", "run_once"]
 
 _SAFE_TO_LOG = (FerryKeyError, ImproperlyConfigured, OSError)
+# With a backlog, ship every few batches as they are built rather than after the whole outbox.
+SHIP_EVERY_BATCHES = 4
 
 
 def run_once(zone: str, *, should_stop: Callable[[], bool] = lambda: False) -> AgentReport:
@@ -42,11 +46,16 @@ def run_once(zone: str, *, should_stop: Callable[[], bool] = lambda: False) -> A
     key = load_signing_key(store.sends_on)
     report = AgentReport(zone=zone)
     resent = read_acks(store, transport, report)
-    receive_batches(store, transport, key, report, should_stop)
+    receive_batches(
+        store, transport, key, report, should_stop, max_batches=settings.FERRY_PASS_MAX_BATCHES
+    )
     if should_stop():
         return report
-    build_batches(store, key, report)
-    shipped = export_batches(store, transport, report)
+    shipped = export_batches(store, transport, report)  # what a crash left built but unshipped
+    while build_batches(store, key, report, max_batches=SHIP_EVERY_BATCHES):
+        shipped |= export_batches(store, transport, report)
+        if should_stop():
+            return report
     resend_unacked(store, transport, report, skip=shipped | resent)
     send_heartbeat(store, transport, key, report)
     return report

@@ -64,14 +64,21 @@ def envelope_of(row: abstract.OutboxMessage) -> Envelope:
     )
 
 
-def build_batches(store: Store, key: SigningKey, report: AgentReport) -> None:
-    """Drain the outbox into batches of at most FERRY_BATCH_MAX_MESSAGES messages."""
+def build_batches(
+    store: Store, key: SigningKey, report: AgentReport, max_batches: int | None = None
+) -> int:
+    """Drain the outbox into batches of at most FERRY_BATCH_MAX_MESSAGES messages.
+
+    Stops after `max_batches` batches (if given) so the caller can ship them before building
+    more: with a backlog, the first batch then leaves at once instead of after the whole outbox.
+    Returns how many batches it built."""
     channel = store.sends_on
     ensure_channel_state(store, channel, abstract.ChannelState.DIRECTION_OUT)
     limit = max(1, int(settings.FERRY_BATCH_MAX_MESSAGES))
     encrypt = bool(getattr(settings, "FERRY_ENCRYPT", False))
     recipient = None
-    while True:
+    built_count = 0
+    while max_batches is None or built_count < max_batches:
         with transaction.atomic(using=store.db):
             state = lock_channel(store, channel)
             rows = list(
@@ -80,7 +87,7 @@ def build_batches(store: Store, key: SigningKey, report: AgentReport) -> None:
                 ).order_by("id")[:limit]
             )
             if not rows:
-                return
+                return built_count
             if encrypt and recipient is None:
                 recipient = load_encryption_key(channel)
             batch_id = uuid.uuid4()
@@ -127,6 +134,7 @@ def build_batches(store: Store, key: SigningKey, report: AgentReport) -> None:
                 detail="encrypted" if recipient is not None else "",
             )
         report.batches_built += 1
+        built_count += 1
         log_event(
             logging.INFO,
             "batch_built",
@@ -138,6 +146,7 @@ def build_batches(store: Store, key: SigningKey, report: AgentReport) -> None:
             messages=built.message_count,
             sha256=built.sha256,
         )
+    return built_count
 
 
 def _send(store: Store, transport: Transport, batch: abstract.SentBatch) -> None:

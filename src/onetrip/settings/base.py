@@ -115,6 +115,8 @@ FERRY_KEYS_DIR = Path(os.environ.get("ONETRIP_FERRY_KEYS_DIR", VAR_DIR / "keys")
 FERRY_TRANSPORT = os.environ.get("ONETRIP_FERRY_TRANSPORT", "dir")
 FERRY_RESEND_AFTER_SECONDS = float(os.environ.get("ONETRIP_FERRY_RESEND_AFTER", "30"))
 FERRY_BATCH_MAX_MESSAGES = int(os.environ.get("ONETRIP_FERRY_BATCH_MAX", "500"))
+# Incoming batches one agent pass applies before it builds and ships its own outbox.
+FERRY_PASS_MAX_BATCHES = int(os.environ.get("ONETRIP_FERRY_PASS_MAX_BATCHES", "20"))
 FERRY_POLL_SECONDS = float(os.environ.get("ONETRIP_FERRY_POLL", "0.5"))
 # FERRY_TRANSPORT = "amqp": RabbitMQ queues <prefix>.<channel>.batches|acks|quarantine.
 FERRY_AMQP_URL = os.environ.get("ONETRIP_FERRY_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")

@@ -427,7 +427,17 @@ def declaration_apply_status_change(*, message: DeclarationStatusChangedV1) -> D
     final = {DeclarationStatus.REGISTERED, DeclarationStatus.RETURNED}
     if declaration.status not in final or status in final:
         declaration.status = status
-    declaration.save()
+    # Only what a decision changes: a full save would re-encrypt every personal field.
+    declaration.save(
+        update_fields=[
+            "status",
+            "station_name",
+            "registration_number",
+            "registered_on",
+            "return_reason",
+            "updated_at",
+        ]
+    )
     DeclarationEvent.objects.create(
         declaration=declaration, status=status, note=note, at=message.changed_at
     )
