@@ -169,6 +169,17 @@ def test_declaration_no_station_covers_shows_as_not_accepted(
     ).content.decode()
     assert "所选社区暂无对应派出所" not in english
 
+    # The resident is told by SMS too, once, with the plain reason and what to do next.
+    from onetrip.portal.notify.models import SmsMessage
+
+    sms = SmsMessage.objects.get(template="declaration_rejected")
+    assert sms.phone == declaration.phone
+    assert reference in sms.text and "所选社区暂无对应派出所" in sms.text
+    assert "重新申报" in sms.text
+    assert "no station covers" not in sms.text
+    pump()
+    assert SmsMessage.objects.filter(template="declaration_rejected").count() == 1
+
 
 @DB
 def test_reject_of_a_declaration_already_taken_up_keeps_its_status(

@@ -477,7 +477,7 @@ def reject_reason_for_resident(ferry_reason: str) -> str:
 
 def declaration_mark_rejected(*, reference: str, ferry_reason: str) -> Declaration | None:
     """The police zone could not accept the declaration: show it as not accepted, with a plain
-    reason, in its status and history.
+    reason, in its status and history and by SMS.
 
     Runs inside the ferry's ack transaction, once per reject. A declaration the police zone has
     already taken up (e.g. a duplicate submission was refused) keeps its status."""
@@ -494,5 +494,11 @@ def declaration_mark_rejected(*, reference: str, ferry_reason: str) -> Declarati
             status=DeclarationStatus.REJECTED,
             note=reason,
             at=timezone.now(),
+        )
+        sms_queue(
+            phone=declaration.phone,
+            template="declaration_rejected",
+            params={"reference": declaration.reference, "reason": reason},
+            client_ref=f"declaration-rejected:{declaration.reference}",
         )
     return declaration

@@ -21,6 +21,10 @@ SMS_TEMPLATES: dict[str, str] = {
         "【杭州公安】您的居住登记申报（编号{reference}）被退回，原因：{reason}。"
         "请登录杭州市居住证服务平台修改后重新提交。"
     ),
+    "declaration_rejected": (
+        "【杭州公安】您的居住登记申报（编号{reference}）未能受理，原因：{reason}。"
+        "请登录杭州市居住证服务平台核对后重新申报。"
+    ),
 }
 
 
