@@ -514,6 +514,38 @@ def test_crash_between_apply_and_ack(ferry_env: FerryEnv, monkeypatch, dies_in: 
 
 
 @DB
+def test_transport_failure_after_apply_is_logged_as_ack_pending_not_apply_failed(
+    ferry_env: FerryEnv, monkeypatch, caplog
+) -> None:
+    """The broker going away between apply and ack must not read as a failed apply."""
+    from onetrip.ferry.transports import get_transport
+
+    send_pings("portal", 3)
+    run_once("portal")
+    transport_class = type(get_transport())
+
+    def broker_gone(self: object, *args: object) -> None:
+        raise OSError("connection lost")
+
+    monkeypatch.setattr(transport_class, "remove_batch", broker_gone)
+    with caplog.at_level(logging.INFO, logger="onetrip.ferry"):
+        report = run_once("police")
+    monkeypatch.undo()
+    messages = [r.getMessage() for r in caplog.records]
+    assert report.batches_applied == 1
+    assert len(police_pings()) == 3
+    assert any("event=ack_pending" in m and "error=OSError" in m for m in messages)
+    assert not any("event=apply_failed" in m for m in messages)
+
+    again = run_once("police")
+    assert (again.duplicate_batches, again.batches_applied) == (1, 0)
+    pump()
+    assert portal_box.SentBatch.objects.get().acked_at is not None
+    assert len(police_pings()) == 3
+    assert len(police_pong_ids()) == 3
+
+
+@DB
 def test_crash_between_batching_and_export(ferry_env: FerryEnv, monkeypatch) -> None:
     send_pings("portal", 3)
 

@@ -79,6 +79,15 @@ class _Retry(Exception):
     """The channel moved under us (another agent applied first); look again next pass."""
 
 
+class _AckPending(Exception):
+    """The batch is applied and committed, but acking or removing it failed (e.g. the broker
+    went away): it comes back as a duplicate and is acked then. Not an apply failure."""
+
+    def __init__(self, batch: VerifiedBatch) -> None:
+        super().__init__(batch.file_name)
+        self.batch = batch
+
+
 @dataclass
 class _Park:
     """A batch left pending this pass, and why."""
@@ -145,6 +154,21 @@ def receive_batches(
         try:
             parked = _receive_one(store, transport, ack_key, report, seen, name, body)
         except _Retry:
+            return
+        except _AckPending as exc:
+            cause = exc.__cause__
+            log_event(
+                logging.WARNING,
+                "ack_pending",
+                zone=store.zone,
+                channel=channel,
+                file=name,
+                batch_id=exc.batch.batch_id,
+                first_seq=exc.batch.first_seq,
+                error=type(cause).__name__,
+                detail="applied; acked when the batch comes again",
+            )
+            report.errors.append(f"{channel}/{name}: ack pending ({type(cause).__name__})")
             return
         except Exception as exc:
             # A handler bug or a database outage: the batch rolled back as a whole and stays
@@ -247,8 +271,11 @@ def _receive_one(
     rejects = _apply(store, report, batch)
     # Ack before removing: a crash in between leaves the file, which the next pass sees as a
     # duplicate and acks again. The other order could lose both file and ack until a resend.
-    _write_ack(store, transport, ack_key, batch, rejects, applied_through=batch.last_seq)
-    transport.remove_batch(channel, name)
+    try:
+        _write_ack(store, transport, ack_key, batch, rejects, applied_through=batch.last_seq)
+        transport.remove_batch(channel, name)
+    except Exception as exc:
+        raise _AckPending(batch) from exc
     clear_alarms_for_key(store.zone, channel, name)
     return None
 
