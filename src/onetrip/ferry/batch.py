@@ -28,8 +28,15 @@ from onetrip.contracts.base import Contract, contract_for
 
 from .channels import sender_of
 from .envelope import Envelope, EnvelopeError, canonical_json, format_time, sha256_hex
-from .sealing import ENCRYPTION_FIELDS, SealError, load_decryption_key, open_sealed, seal
-from .signing import FerryKeyError, SigningKey, check_signature
+from .sealing import (
+    ENCRYPTION_FIELDS,
+    DecryptionKeyError,
+    SealError,
+    find_decryption_key,
+    open_sealed,
+    seal,
+)
+from .signing import SigningKey, check_signature
 
 BATCH_FORMAT = "onetrip-ferry-batch/1"
 ACK_FORMAT = "onetrip-ferry-ack/1"
@@ -257,10 +264,12 @@ def _decrypt(
     if len(lines) != 2:
         raise BatchInvalid(f"encrypted batch has {len(lines) - 1} body lines, not 1 (truncated?)")
     if decryption_key is None:
+        # The key the batch names, so batches sealed before a rotation still open (until that
+        # key is retired); a retired key raises its own alarm kind.
         try:
-            decryption_key = load_decryption_key(channel)
-        except FerryKeyError as exc:
-            raise BatchInvalid(f"cannot decrypt: {exc}") from None
+            decryption_key = find_decryption_key(channel, header["recipient_key_id"])
+        except DecryptionKeyError as exc:
+            raise BatchInvalid(f"cannot decrypt: {exc}", exc.kind) from None
     try:
         plaintext = open_sealed(
             channel=channel,

@@ -17,7 +17,7 @@ from django.db.models import Max
 from .batch import BATCH_NAME_RE
 from .models import ChannelState
 from .registry import Store, get_store
-from .sealing import load_decryption_key, load_encryption_key
+from .sealing import encryption_key_ids, load_decryption_key, load_encryption_key
 from .signing import FerryKeyError, key_ids, keys_dir, known_public_keys, load_signing_key
 from .state import read_channel_state
 from .tables import get_tables
@@ -100,6 +100,11 @@ class ZoneStatus:
     encrypt: bool = False
     encryption_key_id: str = ""  # the receiver's key we seal our batches to
     decryption_key_id: str = ""  # our key for sealed batches arriving
+    # -- v3: encryption key rotation: every key id we still decrypt with (current, previous,
+    # staged), and the retired ones, for the channel we receive on.
+    accepted_decryption_key_ids: list[str] = field(default_factory=list)
+    staged_decryption_key_ids: list[str] = field(default_factory=list)
+    retired_decryption_key_ids: list[str] = field(default_factory=list)
     rejects_surfaced: int = 0  # our messages the other zone rejected (seen in acks)
 
 
@@ -155,6 +160,10 @@ def zone_status(zone: str) -> ZoneStatus:
         status.decryption_key_id = load_decryption_key(store.receives_on)[0]
     except FerryKeyError:
         status.decryption_key_id = ""
+    decryption_ids = encryption_key_ids(store.receives_on)
+    status.accepted_decryption_key_ids = decryption_ids.accepted
+    status.staged_decryption_key_ids = decryption_ids.staged
+    status.retired_decryption_key_ids = decryption_ids.retired
     return status
 
 
@@ -275,7 +284,10 @@ def format_status(status: ZoneStatus) -> str:
         (
             "加密 encryption",
             f"{'开 on' if status.encrypt else '关 off'}; "
-            f"to {status.encryption_key_id or '-'}, from {status.decryption_key_id or '-'}",
+            f"to {status.encryption_key_id or '-'}, from {status.decryption_key_id or '-'}; "
+            f"可解密 accepted {', '.join(status.accepted_decryption_key_ids) or '-'}; "
+            f"待用 staged {', '.join(status.staged_decryption_key_ids) or '-'}; "
+            f"停用 retired {', '.join(status.retired_decryption_key_ids) or '-'}",
         ),
     ]
     lines = [f"{label}: {value}" if value != "" else label for label, value in rows]

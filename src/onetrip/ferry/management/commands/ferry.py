@@ -4,7 +4,13 @@ keygen              create the zone's signing key if missing (and, with FERRY_EN
                     --encryption, its decryption key for the channel it receives on)
 rotate [--stage]    stage the next signing key (trusted at once; copy its .pub to the peer), or
                     make the staged (or a fresh) key current; --key-id picks a staged key
+rotate --encryption [--stage]
+                    the same for the X25519 decryption key of the channel the zone receives on:
+                    previous keys keep decrypting; copy the new .x25519.pub to the sender
 retire --key-id ID  stop trusting a previous key (batches signed with it are then quarantined)
+retire --encryption --key-id ID
+                    stop decrypting with a previous X25519 key and delete its private key
+                    (batches sealed to it are then quarantined)
 alarms [--clear ID] list the open alarms, or clear one after investigation
 """
 
@@ -20,7 +26,12 @@ from onetrip.ferry import events
 from onetrip.ferry.agent import run_forever, run_once
 from onetrip.ferry.alarms import clear_alarm_by_id, open_alarms
 from onetrip.ferry.channels import CHANNELS, ZONES, receiving_channel, sending_channel
-from onetrip.ferry.sealing import generate_encryption_key
+from onetrip.ferry.sealing import (
+    generate_encryption_key,
+    retire_encryption_key,
+    rotate_encryption_key,
+    stage_encryption_key,
+)
 from onetrip.ferry.signing import FerryKeyError, generate_key, retire_key, rotate_key, stage_key
 from onetrip.ferry.status import format_status, zone_status
 
@@ -49,7 +60,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--encryption",
             action="store_true",
-            help="同时生成解密密钥 also create the X25519 decryption key (keygen)",
+            help=(
+                "加密密钥 X25519 decryption key: also create it (keygen); rotate or retire it "
+                "instead of the signing key (rotate, retire)"
+            ),
         )
         parser.add_argument(
             "--clear", type=int, default=None, help="解除告警 clear the alarm with this id (alarms)"
@@ -63,7 +77,10 @@ class Command(BaseCommand):
                 self._keygen(zone_name, bool(options["encryption"]))
                 return
             if action == "retire":
-                self._retire(zone_name, options["key_id"])
+                if options["encryption"]:
+                    self._retire_encryption(zone_name, options["key_id"])
+                else:
+                    self._retire(zone_name, options["key_id"])
                 return
             zone = self._zone(zone_name)
             if action == "run":
@@ -71,6 +88,8 @@ class Command(BaseCommand):
             elif action == "once":
                 report = run_once(zone)
                 self.stdout.write(" ".join(f"{k}={v}" for k, v in vars(report).items()))
+            elif action == "rotate" and options["encryption"]:
+                self._rotate_encryption(zone, options["key_id"], bool(options["stage"]))
             elif action == "rotate":
                 self._rotate(zone, options["key_id"], bool(options["stage"]))
             elif action == "alarms":
@@ -142,6 +161,44 @@ class Command(BaseCommand):
             self.stdout.write(f"{channel}: 已停用 retired {key_id}")
             if zone:
                 events.record_event(zone, events.KEY_CHANGED, channel, detail=f"retired {key_id}")
+
+    def _rotate_encryption(self, zone: str, key_id: str | None, stage: bool) -> None:
+        """The receiving zone rotates the key batches are sealed to; the sender follows when the
+        new public key reaches it, and the old key keeps decrypting meanwhile."""
+        channel = receiving_channel(zone)
+        if stage:
+            new_id = stage_encryption_key(channel)
+            self.stdout.write(
+                f"{channel}: 已生成下一把加密密钥 staged x25519 key_id={new_id}; it decrypts "
+                "already; `ferry rotate --encryption` makes it current"
+            )
+            events.record_event(zone, events.KEY_CHANGED, channel, detail=f"x25519 staged {new_id}")
+            return
+        old_id, new_id = rotate_encryption_key(channel, key_id=key_id)
+        self.stdout.write(
+            f"{channel}: 已轮换加密密钥 rotated x25519 {old_id} -> {new_id}; "
+            f"copy {channel}.x25519.pub to the sending zone's keys dir; {old_id} keeps "
+            f"decrypting until `ferry retire --encryption --key-id {old_id}`"
+        )
+        events.record_event(
+            zone, events.KEY_CHANGED, channel, detail=f"x25519 rotated {old_id}>{new_id}"
+        )
+
+    def _retire_encryption(self, zone_name: str | None, key_id: str | None) -> None:
+        if not key_id:
+            raise CommandError("请用 --key-id 指明要停用的密钥 (choose the key with --key-id)")
+        channels = retire_encryption_key(key_id)
+        if not channels:
+            raise CommandError(
+                f"未找到可停用的加密密钥 no previous or staged x25519 key {key_id} to retire"
+            )
+        zone = self._configured_zone() or zone_name or ""
+        for channel in channels:
+            self.stdout.write(f"{channel}: 已停用加密密钥 retired x25519 {key_id}")
+            if zone:
+                events.record_event(
+                    zone, events.KEY_CHANGED, channel, detail=f"x25519 retired {key_id}"
+                )
 
     def _alarms(self, zone: str, clear: int | None) -> None:
         if clear is not None:
