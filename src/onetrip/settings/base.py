@@ -132,6 +132,8 @@ FERRY_RESEND_REQUEST_SECONDS = float(os.environ.get("ONETRIP_FERRY_RESEND_REQUES
 FERRY_HEARTBEAT_SECONDS = float(os.environ.get("ONETRIP_FERRY_HEARTBEAT", "10"))
 FERRY_HEARTBEAT_ALARM_SECONDS = float(os.environ.get("ONETRIP_FERRY_HEARTBEAT_ALARM", "60"))
 FERRY_ENCRYPT = os.environ.get("ONETRIP_FERRY_ENCRYPT", "").lower() in ("1", "true", "yes", "on")
+# `ferry prune-events` deletes a zone's FerryEvent audit rows older than this many days.
+FERRY_EVENT_RETENTION_DAYS = int(os.environ.get("ONETRIP_FERRY_EVENT_RETENTION_DAYS", "180"))
 
 LOGGING = {
     "version": 1,

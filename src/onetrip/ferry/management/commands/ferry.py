@@ -1,4 +1,5 @@
-"""`onetrip --zone <zone> ferry keygen|run|once|status|rotate|retire|alarms` (DESIGN §3 "Operate").
+"""`onetrip --zone <zone> ferry keygen|run|once|status|rotate|retire|alarms|prune-events`
+(DESIGN §3 "Operate").
 
 keygen              create the zone's signing key if missing (and, with FERRY_ENCRYPT or
                     --encryption, its decryption key for the channel it receives on)
@@ -12,10 +13,14 @@ retire --encryption --key-id ID
                     stop decrypting with a previous X25519 key and delete its private key
                     (batches sealed to it are then quarantined)
 alarms [--clear ID] list the open alarms, or clear one after investigation
+prune-events [--older-than-days N]
+                    delete the zone's audit rows (FerryEvent) older than N days, default
+                    FERRY_EVENT_RETENTION_DAYS; meant for a daily timer
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from argparse import ArgumentParser
 from typing import Any
 
@@ -35,7 +40,7 @@ from onetrip.ferry.sealing import (
 from onetrip.ferry.signing import FerryKeyError, generate_key, retire_key, rotate_key, stage_key
 from onetrip.ferry.status import format_status, zone_status
 
-ACTIONS = ["keygen", "run", "once", "status", "rotate", "retire", "alarms"]
+ACTIONS = ["keygen", "run", "once", "status", "rotate", "retire", "alarms", "prune-events"]
 
 
 class Command(BaseCommand):
@@ -68,6 +73,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--clear", type=int, default=None, help="解除告警 clear the alarm with this id (alarms)"
         )
+        parser.add_argument(
+            "--older-than-days",
+            type=int,
+            default=None,
+            help=(
+                "保留天数 delete audit events older than this many days, at least 1; default "
+                "FERRY_EVENT_RETENTION_DAYS (prune-events)"
+            ),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         action: str = options["action"]
@@ -92,6 +106,8 @@ class Command(BaseCommand):
                 self._rotate_encryption(zone, options["key_id"], bool(options["stage"]))
             elif action == "rotate":
                 self._rotate(zone, options["key_id"], bool(options["stage"]))
+            elif action == "prune-events":
+                self._prune_events(zone, options["older_than_days"])
             elif action == "alarms":
                 self._alarms(zone, options["clear"])
             else:
@@ -199,6 +215,17 @@ class Command(BaseCommand):
                 events.record_event(
                     zone, events.KEY_CHANGED, channel, detail=f"x25519 retired {key_id}"
                 )
+
+    def _prune_events(self, zone: str, older_than_days: int | None) -> None:
+        days = older_than_days
+        if days is None:
+            days = int(settings.FERRY_EVENT_RETENTION_DAYS)
+        if days < 1:
+            raise CommandError(f"保留天数至少为 1 retention must be at least 1 day, not {days}")
+        deleted = events.prune_events(zone, dt.timedelta(days=days))
+        self.stdout.write(
+            f"已删除 deleted {deleted} ferry events older than {days} days (zone {zone})"
+        )
 
     def _alarms(self, zone: str, clear: int | None) -> None:
         if clear is not None:
