@@ -286,6 +286,30 @@ def test_parked_batch_is_held_unacked_and_redelivered_after_reconnect(
     assert ready(batches) == 0 and not transport()._held.get(batches)
 
 
+def test_counting_pending_batches_takes_nothing_off_the_queue(env: FerryEnv, settings) -> None:
+    """`ferry status`, the ferry page and /metrics count with a passive declare: a status
+    request must not hold deliveries the agent is about to read."""
+    from onetrip.ferry.status import zone_status
+    from onetrip.ferry.transports.amqp import AmqpTransport
+
+    settings.FERRY_BATCH_MAX_MESSAGES = 2
+    send_pings("portal", 6)
+    run_once("portal")
+    batches = f"{env.prefix}.{PORTAL_TO_POLICE}.batches"
+    assert ready(batches) == 3
+
+    observer = AmqpTransport(url=settings.FERRY_AMQP_URL, prefix=env.prefix)
+    try:
+        assert observer.count_batches(PORTAL_TO_POLICE) == 3
+        assert not observer._held
+        assert zone_status("police").pending_incoming == 3
+        assert ready(batches) == 3  # still ready for the agent, none unacked by the observers
+    finally:
+        observer.close()
+    assert run_once("police").batches_applied == 3
+    assert zone_status("police").pending_incoming == 0
+
+
 def test_resent_batch_under_the_same_name_is_buffered_once(env: FerryEnv, settings) -> None:
     send_pings("portal", 2)
     run_once("portal")

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import Max
 
-from .batch import BATCH_NAME_RE
 from .models import ChannelState
 from .registry import Store, get_store
 from .sealing import encryption_key_ids, load_decryption_key, load_encryption_key
@@ -128,12 +127,7 @@ def zone_status(zone: str) -> ZoneStatus:
     status.unacked = unacked.count()
     oldest = unacked.first()
     status.oldest_unacked_send_count = oldest.send_count if oldest else 0
-    pending = [
-        name
-        for name in get_transport().list_batches(store.receives_on)
-        if BATCH_NAME_RE.match(name)
-    ]
-    status.pending_incoming = len(pending)
+    status.pending_incoming = get_transport().count_batches(store.receives_on)
     status.quarantined = store.quarantined_batch._default_manager.count()
     status.rejected_messages = store.inbox._default_manager.filter(status="rejected").count()
     status.rejects_surfaced = store.outbox._default_manager.filter(

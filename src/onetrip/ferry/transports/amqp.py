@@ -382,6 +382,18 @@ class AmqpTransport(Transport):
             self._drop()
         return len(held)
 
+    def count_batches(self, channel: str) -> int:
+        """The ready messages in the batches queue, by a passive declare: nothing is taken off
+        the queue. Deliveries an agent holds unacked (parked batches) are not counted, and a
+        heartbeat waiting there is."""
+        queue = self.queue(channel, BATCHES)
+
+        def count(chan: Any) -> int:
+            self._declare(chan, queue)
+            return int(chan.queue_declare(queue=queue, passive=True).method.message_count)
+
+        return self._call(count)
+
     def delete_queues(self, channel: str) -> None:
         """Delete the channel's three queues and whatever they hold (tests, decommissioning)."""
 

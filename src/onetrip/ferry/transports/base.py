@@ -47,3 +47,8 @@ class Transport(ABC):
 
     @abstractmethod
     def quarantine_ack(self, channel: str, name: str) -> str: ...
+
+    def count_batches(self, channel: str) -> int:
+        """How many batch documents wait on `channel`, for status pages: must not take, hold or
+        reorder anything the agent is about to read."""
+        return sum(1 for name in self.list_batches(channel) if not name.startswith("heartbeat-"))
