@@ -216,3 +216,30 @@ def test_the_page_shows_alarms_heartbeat_lag_and_gap(
     assert "2026-11-27 16:00:00" in html  # the heartbeat, in the city's time zone
     assert "待应用消息（滞后）</dt><dd>7</dd>" in html
     assert "5-7" in html
+
+
+@DB
+def test_ferry_page_shows_encryption_key_ids_when_batches_are_sealed(
+    ferry_env: FerryEnv, admin_client, settings
+) -> None:
+    from onetrip.ferry.channels import POLICE_TO_PORTAL
+    from onetrip.ferry.sealing import (
+        encryption_key_ids,
+        generate_encryption_key,
+        rotate_encryption_key,
+    )
+
+    html = admin_client.get("/ferry/").content.decode()
+    assert "批次加密" in html and "未开启" in html
+
+    settings.FERRY_ENCRYPT = True
+    for channel in (PORTAL_TO_POLICE, POLICE_TO_PORTAL):
+        generate_encryption_key(channel, ferry_env.keys)
+    old, new = rotate_encryption_key(PORTAL_TO_POLICE, ferry_env.keys)
+    html = admin_client.get("/ferry/").content.decode()
+    assert "已开启" in html
+    # The police zone decrypts portal_to_police batches with the new and the previous key, and
+    # seals its own batches to the portal's key.
+    assert set(encryption_key_ids(PORTAL_TO_POLICE, ferry_env.keys).accepted) == {old, new}
+    assert f"<code>{new}</code>" in html and f"<code>{old}</code>" in html
+    assert f"<code>{encryption_key_ids(POLICE_TO_PORTAL, ferry_env.keys).current}</code>" in html
