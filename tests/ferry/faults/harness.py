@@ -43,6 +43,7 @@ from onetrip.ferry.channels import CHANNELS, POLICE_TO_PORTAL, PORTAL_TO_POLICE
 from onetrip.ferry.envelope import sha256_hex
 from onetrip.ferry.receiver import CONFLICT_REASON
 from onetrip.ferry.registry import get_store
+from onetrip.ferry.sealing import generate_encryption_key
 from onetrip.ferry.signing import generate_key
 
 from .contracts import PING, PONG, emit_pings
@@ -92,6 +93,7 @@ class FaultConfig:
     amqp_url: str = ""
     amqp_prefix: str = ""
     close_connections_every: float = 4.0  # amqp: mean seconds between connection closings
+    encrypt: bool = False  # seal batch bodies to the receiver's X25519 key (FERRY_ENCRYPT)
 
     @property
     def timeout(self) -> float:
@@ -99,9 +101,11 @@ class FaultConfig:
         return 300.0 + self.messages * 0.15
 
     def reproduce(self) -> str:
+        test = "sealed" if self.encrypt else "exactly_once_under_faults"
         return (
             f"ONETRIP_FAULT_SEEDS={self.seed} ONETRIP_FAULT_MESSAGES={self.messages} "
-            f".venv/bin/pytest tests/ferry/faults -m slow -k 'seed{self.seed}-{self.transport}'"
+            f".venv/bin/pytest tests/ferry/faults -m slow "
+            f"-k '{test} and seed{self.seed}-{self.transport}'"
         )
 
 
@@ -218,6 +222,8 @@ class FaultRun:
         self.roots = {"portal": workdir / "ferry-portal", "police": workdir / "ferry-police"}
         for channel in CHANNELS:
             generate_key(channel, self.keys)
+            if config.encrypt:
+                generate_encryption_key(channel, self.keys)
         self.gateway = (
             Gateway(self.roots, random.Random(self.rng.random()), config.rates)
             if config.transport == "dir"
@@ -248,6 +254,7 @@ class FaultRun:
             "ONETRIP_FERRY_POLL": str(c.poll),
             "ONETRIP_FERRY_BATCH_MAX": str(c.batch_max),
             "ONETRIP_FERRY_RESEND_AFTER": str(c.resend_after),
+            "ONETRIP_FERRY_ENCRYPT": "1" if c.encrypt else "",
             "ONETRIP_FERRY_HEARTBEAT": str(c.heartbeat),
             "ONETRIP_FERRY_TRANSPORT": c.transport,
             "ONETRIP_LOG_LEVEL": "WARNING",
@@ -457,6 +464,12 @@ class FaultRun:
                 )
             )
             assert sent == got, f"{channel}: applied batches differ from the batches sent"
+            if c.encrypt:
+                bodies = sender.sent_batch._default_manager.filter(channel=channel).values_list(
+                    "body", flat=True
+                )
+                clear = [b for b in bodies if b'"encryption":' not in bytes(b).split(b"\n", 1)[0]]
+                assert not clear, f"{channel}: {len(clear)} batches were sent unsealed"
             assert not sender.sent_batch._default_manager.filter(
                 channel=channel, acked_at__isnull=True
             ).exists()

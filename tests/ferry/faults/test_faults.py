@@ -4,6 +4,9 @@
     ONETRIP_FAULT_SEEDS=1,2,3     one run per seed and transport (default: one seed, 1)
     ONETRIP_TEST_FERRY_TRANSPORT=amqp   also run over RabbitMQ (kills only), if reachable
 
+`test_sealed_batches_exactly_once_under_faults` repeats the `dir` run with batch bodies sealed to
+the receiver (FERRY_ENCRYPT).
+
 A failing run names its seed and the command that repeats it. See harness.py for what a run does
 and checks, gateway.py for the faults.
 """
@@ -80,3 +83,17 @@ def test_every_message_exactly_once_under_faults(
                 _delete_queues(config.amqp_url, config.amqp_prefix)
     with capsys.disabled():
         print(f"\nfault run seed={seed} transport={transport} messages={MESSAGES}: {figures}")
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(databases=["default", "police"], transaction=True)
+@pytest.mark.parametrize("seed", SEEDS, ids=[f"seed{s}-dir" for s in SEEDS])
+def test_sealed_batches_exactly_once_under_faults(
+    seed: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same run with FERRY_ENCRYPT: flipped or cut ciphertext is quarantined like any other
+    tampering, and resends of sealed batches still apply exactly once."""
+    config = FaultConfig(seed=seed, transport="dir", messages=MESSAGES, encrypt=True)
+    figures = FaultRun(config, tmp_path).run()
+    with capsys.disabled():
+        print(f"\nsealed fault run seed={seed} transport=dir messages={MESSAGES}: {figures}")
