@@ -42,6 +42,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from .channels import CHANNELS
+from .keyfiles import private_pem, public_pem, replace_file, write_new_private, write_public
 from .signing import FerryKeyError, keys_dir
 
 ALGORITHM = "X25519-HKDF-SHA256-AES256GCM"
@@ -98,33 +99,6 @@ def _retired_dir(channel: str, directory: Path) -> Path:
     return _previous_dir(channel, directory) / "retired"
 
 
-def _private_pem(key: X25519PrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-
-
-def _public_pem(key: X25519PublicKey) -> bytes:
-    return key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-
-
-def _write_atomic(path: Path, data: bytes, mode: int) -> None:
-    """Write `path` through a temporary file created with `mode` (so a private key is never
-    readable by others, not even briefly), fsync, rename: a crash leaves the old or the new."""
-    temp = path.with_name(f".{path.name}.tmp")
-    temp.unlink(missing_ok=True)
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp, path)
-
-
 def generate_encryption_key(channel: str, directory: Path | None = None) -> tuple[str, bool]:
     """Create the receiver's X25519 pair for `channel` unless it exists; (key id, created)."""
     if channel not in CHANNELS:
@@ -135,21 +109,8 @@ def generate_encryption_key(channel: str, directory: Path | None = None) -> tupl
     if private_path.exists():
         return load_decryption_key(channel, directory)[0], False
     private_key = X25519PrivateKey.generate()
-    pem = private_key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
-        handle.flush()
-        os.fsync(handle.fileno())
-    _public_path(channel, directory).write_bytes(
-        private_key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
+    write_new_private(private_path, private_pem(private_key))
+    write_public(_public_path(channel, directory), public_pem(private_key.public_key()))
     return encryption_key_id(private_key.public_key()), True
 
 
@@ -280,8 +241,8 @@ def stage_encryption_key(channel: str, directory: Path | None = None) -> str:
     target.mkdir(parents=True, exist_ok=True)
     private_key = X25519PrivateKey.generate()
     key_id = encryption_key_id(private_key.public_key())
-    _write_atomic(target / f"{key_id}.key", _private_pem(private_key), 0o600)
-    _write_atomic(target / f"{key_id}.pub", _public_pem(private_key.public_key()), 0o644)
+    replace_file(target / f"{key_id}.key", private_pem(private_key), 0o600)
+    replace_file(target / f"{key_id}.pub", public_pem(private_key.public_key()), 0o644)
     return key_id
 
 
@@ -312,10 +273,10 @@ def rotate_encryption_key(
         raise FerryKeyError(f"staged encryption key {key_id!r} of {channel} is unreadable")
     previous = _previous_dir(channel, directory)
     previous.mkdir(parents=True, exist_ok=True)
-    _write_atomic(previous / f"{old_id}.key", _private_pem(old_key), 0o600)
-    _write_atomic(previous / f"{old_id}.pub", _public_pem(old_key.public_key()), 0o644)
-    _write_atomic(_private_path(channel, directory), _private_pem(new_key), 0o600)
-    _write_atomic(_public_path(channel, directory), _public_pem(new_key.public_key()), 0o644)
+    replace_file(previous / f"{old_id}.key", private_pem(old_key), 0o600)
+    replace_file(previous / f"{old_id}.pub", public_pem(old_key.public_key()), 0o644)
+    replace_file(_private_path(channel, directory), private_pem(new_key), 0o600)
+    replace_file(_public_path(channel, directory), public_pem(new_key.public_key()), 0o644)
     (staged_dir / f"{key_id}.key").unlink()
     (staged_dir / f"{key_id}.pub").unlink(missing_ok=True)
     return old_id, key_id
@@ -346,7 +307,7 @@ def retire_encryption_key(key_id: str, directory: Path | None = None) -> list[st
         retired = _retired_dir(channel, directory)
         retired.mkdir(parents=True, exist_ok=True)
         # The retired marker first: from then on the key is refused even if a step below fails.
-        _write_atomic(retired / f"{key_id}.pub", _public_pem(found[0][1].public_key()), 0o644)
+        replace_file(retired / f"{key_id}.pub", public_pem(found[0][1].public_key()), 0o644)
         for path, _key in found:
             path.unlink()
             path.with_suffix(".pub").unlink(missing_ok=True)

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +45,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from django.conf import settings
 
 from .channels import CHANNELS
+from .keyfiles import private_pem, public_pem, replace_file, write_new_private, write_public
 
 
 class FerryKeyError(RuntimeError):
@@ -93,20 +93,6 @@ def _retired_dir(channel: str, directory: Path) -> Path:
     return directory / channel / "retired"
 
 
-def _private_pem(key: Ed25519PrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-
-
-def _public_pem(key: Ed25519PublicKey) -> bytes:
-    return key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-
-
 def generate_key(channel: str, directory: Path | None = None) -> tuple[str, bool]:
     """Create `<channel>.key`/`.pub` unless the private key exists. Returns (key id, created).
 
@@ -118,34 +104,9 @@ def generate_key(channel: str, directory: Path | None = None) -> tuple[str, bool
     if private_path.exists():
         return load_signing_key(channel, directory).key_id, False
     private_key = Ed25519PrivateKey.generate()
-    _write_private(private_path, _private_pem(private_key))
-    _write_public(_public_path(channel, directory), _public_pem(private_key.public_key()))
+    write_new_private(private_path, private_pem(private_key))
+    write_public(_public_path(channel, directory), public_pem(private_key.public_key()))
     return key_id_of(private_key.public_key()), True
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    """Owner-only from the first byte: create with mode 0600 rather than chmod afterwards."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _write_public(path: Path, data: bytes) -> None:
-    path.write_bytes(data)
-
-
-def _replace(path: Path, data: bytes, mode: int) -> None:
-    """Write `path` atomically (temporary file, fsync, rename), so a crash leaves old or new."""
-    temp = path.with_name(f".{path.name}.tmp")
-    temp.unlink(missing_ok=True)
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp, path)
 
 
 def _load_private(path: Path) -> Ed25519PrivateKey:
@@ -302,8 +263,8 @@ def stage_key(channel: str, directory: Path | None = None) -> str:
     target.mkdir(parents=True, exist_ok=True)
     private_key = Ed25519PrivateKey.generate()
     key_id = key_id_of(private_key.public_key())
-    _write_public(target / f"{key_id}.pub", _public_pem(private_key.public_key()))
-    _write_private(target / f"{key_id}.key", _private_pem(private_key))
+    write_public(target / f"{key_id}.pub", public_pem(private_key.public_key()))
+    write_new_private(target / f"{key_id}.key", private_pem(private_key))
     return key_id
 
 
@@ -329,9 +290,9 @@ def rotate_key(
     if key_id == old.key_id:
         raise FerryKeyError(f"key {key_id!r} is already current for {channel}")
     new_private = _load_private(staged_dir / f"{key_id}.key")
-    _write_public(staged_dir / f"{old.key_id}.pub", _public_pem(old.private_key.public_key()))
-    _replace(_private_path(channel, directory), _private_pem(new_private), 0o600)
-    _replace(_public_path(channel, directory), _public_pem(new_private.public_key()), 0o644)
+    write_public(staged_dir / f"{old.key_id}.pub", public_pem(old.private_key.public_key()))
+    replace_file(_private_path(channel, directory), private_pem(new_private), 0o600)
+    replace_file(_public_path(channel, directory), public_pem(new_private.public_key()), 0o644)
     (staged_dir / f"{key_id}.key").unlink()
     (staged_dir / f"{key_id}.pub").unlink(missing_ok=True)
     return old.key_id, key_id
