@@ -2,9 +2,10 @@
 cross-zone flow. Requests pick their zone by host: `portal.testserver` or `police.testserver`."""
 
 import os
+from pathlib import Path
 
 from .base import *  # noqa: F403
-from .base import SHARED_APPS, database
+from .base import SHARED_APPS, VAR_DIR, database
 from .police import MIDDLEWARE as POLICE_MIDDLEWARE
 from .police import POLICE_APPS
 from .police import TEMPLATES as POLICE_TEMPLATES
@@ -25,6 +26,12 @@ DATABASES = {
     "default": database("ONETRIP_PORTAL_DATABASE_URL", "portal.sqlite3"),
     "police": database("ONETRIP_POLICE_DATABASE_URL", "police.sqlite3"),
 }
+# Two test runs on one machine (a developer's beside CI's, or beside a benchmark) must not share
+# SQLite test files. Child processes inherit the run id, so they open the same files.
+_RUN_ID = os.environ.setdefault("ONETRIP_TEST_RUN_ID", str(os.getpid()))
+for _db in DATABASES.values():
+    if _db["ENGINE"] == "django.db.backends.sqlite3":
+        _db["TEST"] = {"NAME": str(VAR_DIR / f"test_{_RUN_ID}_{Path(str(_db['NAME'])).name}")}
 ZONE_DATABASES = {"portal": "default", "police": "police"}
 LOGIN_URL = "/login/"
 TEMPLATES = POLICE_TEMPLATES
