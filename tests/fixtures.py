@@ -4,8 +4,11 @@ Import them in a conftest: `from tests.fixtures import *  # noqa: F403`."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 BEISHAN_STREET = "330106002"
 BEISHAN_COMMUNITY = "330106002001"
@@ -127,3 +130,24 @@ def valid_declaration(**overrides: str) -> dict[str, str]:
     }
     data.update(overrides)
     return data
+
+
+def submitted_declaration(reference: str = "JZ26112700000001", community: str = BEISHAN_COMMUNITY):
+    """The ferry message of a declaration as the police zone receives it."""
+    from onetrip.contracts.declarations import DeclarationSubmittedV1
+
+    return DeclarationSubmittedV1(
+        reference=reference,
+        name="张三",
+        id_number="33010619900101123X",
+        sex="M",
+        birth_date=dt.date(1990, 1, 1),
+        phone="13800138000",
+        community_code=community,
+        address_detail="曙光路 12 号",
+        housing_type="rented",
+        landlord_name="李四",
+        reason="work",
+        arrival_date=dt.date(2026, 11, 20),
+        declared_at=timezone.now() - dt.timedelta(hours=1),
+    )

@@ -154,5 +154,11 @@ ONETRIP_PROGRESS_LOOKUPS_PER_MINUTE = int(os.environ.get("ONETRIP_PROGRESS_LOOKU
 ONETRIP_SMS_SIGN = os.environ.get("ONETRIP_SMS_SIGN", "杭州公安")
 ONETRIP_SMS_TIMEOUT_SECONDS = float(os.environ.get("ONETRIP_SMS_TIMEOUT", "5"))
 
+# Staff work queues show at most this many rows a page.
+ONETRIP_QUEUE_PAGE_SIZE = int(os.environ.get("ONETRIP_QUEUE_PAGE_SIZE", "200"))
+# Staff log-in lockout (DOMAIN MLPS-3 b): this many failures in a row lock the username.
+ONETRIP_LOGIN_MAX_FAILURES = int(os.environ.get("ONETRIP_LOGIN_MAX_FAILURES", "5"))
+ONETRIP_LOGIN_LOCKOUT_SECONDS = int(os.environ.get("ONETRIP_LOGIN_LOCKOUT_SECONDS", "900"))
+
 # Serve /metrics on each zone (restrict it to the monitoring network at the proxy).
 ONETRIP_METRICS_ENABLED = os.environ.get("ONETRIP_METRICS_ENABLED", "1") == "1"

@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from onetrip.contracts.declarations import DeclarationSubmittedV1
 from onetrip.ferry.handlers import BusinessReject
 from onetrip.ferry.registry import get_store
 from onetrip.police.audit.models import AuditEvent
@@ -19,27 +18,13 @@ from onetrip.police.register.services import (
     declaration_return,
     declaration_verify,
 )
-from tests.fixtures import BEISHAN_COMMUNITY, staff
+from tests.fixtures import BEISHAN_COMMUNITY, staff, submitted_declaration
 
 pytestmark = pytest.mark.django_db(databases=["default", "police"])
 
 
 def submitted(reference: str = "JZ26112700000001", community: str = BEISHAN_COMMUNITY):
-    return DeclarationSubmittedV1(
-        reference=reference,
-        name="张三",
-        id_number="33010619900101123X",
-        sex="M",
-        birth_date=dt.date(1990, 1, 1),
-        phone="13800138000",
-        community_code=community,
-        address_detail="曙光路 12 号",
-        housing_type="rented",
-        landlord_name="李四",
-        reason="work",
-        arrival_date=dt.date(2026, 11, 20),
-        declared_at=timezone.now() - dt.timedelta(hours=1),
-    )
+    return submitted_declaration(reference, community)
 
 
 def test_receive_files_the_declaration_with_the_covering_station(beishan):

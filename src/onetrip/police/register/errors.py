@@ -1,16 +1,16 @@
 from __future__ import annotations
 
-
-class RegisterError(Exception):
-    """A refused action on a declaration, Chinese first with English beside it."""
-
-    def __init__(self, code: str, message_zh: str, message_en: str) -> None:
-        super().__init__(message_zh)
-        self.code = code
-        self.message_zh = message_zh
-        self.message_en = message_en
+from onetrip.common.errors import ApplicationError, NotFound
 
 
-class DeclarationNotFound(Exception):
+class RegisterError(ApplicationError):
+    """A refused action on a declaration; `status` says why (403 role, 409 state, 400 input)."""
+
+
+class DeclarationNotFound(NotFound):
     """Also raised for a declaration outside the staff member's jurisdiction, so staff of
     another station cannot even learn that it exists."""
+
+    def __init__(self, reference: str = "") -> None:
+        super().__init__("not_found", "未找到该申报", "Declaration not found")
+        self.reference = reference

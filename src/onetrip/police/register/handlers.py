@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from onetrip.contracts.base import Contract
 from onetrip.contracts.declarations import DeclarationSubmittedV1
-from onetrip.ferry.handlers import BusinessReject, Envelope, register_handler
+from onetrip.ferry.handlers import Envelope, register_handler
 
-from .models import ResidenceDeclaration
 from .services import declaration_receive
 
 
 @register_handler(zone="police", message_type="declaration.submitted")
 def on_declaration_submitted(envelope: Envelope, message: Contract) -> None:
     assert isinstance(message, DeclarationSubmittedV1)
-    if ResidenceDeclaration.objects.filter(reference=message.reference).exists():
-        raise BusinessReject(f"declaration {message.reference} already received")
     declaration_receive(message=message)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.db import router, transaction
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.utils import timezone
 
 from onetrip.common.crypto import lookup_hash
+from onetrip.common.db import atomic_for
 from onetrip.contracts.declarations import DeclarationStatusChangedV1, DeclarationSubmittedV1
 from onetrip.ferry.handlers import BusinessReject
 from onetrip.ferry.outbox import emit
@@ -28,13 +28,9 @@ from .models import (
     RegistrationStatus,
     ResidenceDeclaration,
 )
-from .selectors import declaration_for_staff
+from .selectors import declaration_find_for_staff
 
 DECIDING_ROLES = {"window_clerk", "reviewer", "approver", "station_admin"}
-
-
-def _atomic() -> transaction.Atomic:
-    return transaction.atomic(using=router.db_for_write(ResidenceDeclaration))
 
 
 def _emit_status(declaration: ResidenceDeclaration, *, actor: str, reason: str = "") -> None:
@@ -62,7 +58,10 @@ def _emit_status(declaration: ResidenceDeclaration, *, actor: str, reason: str =
 def declaration_receive(*, message: DeclarationSubmittedV1) -> ResidenceDeclaration:
     """File a declaration in the queue of the station whose jurisdiction covers the community.
 
-    Called by the ferry inside its apply transaction."""
+    Called by the ferry inside its apply transaction. A second message under a reference the
+    register already holds is refused: the portal issues each reference once."""
+    if ResidenceDeclaration.objects.filter(reference=message.reference).exists():
+        raise BusinessReject(f"declaration {message.reference} already received")
     station = station_for_community(message.community_code)
     if station is None:
         raise BusinessReject(f"no station covers community {message.community_code}")
@@ -101,26 +100,46 @@ def declaration_receive(*, message: DeclarationSubmittedV1) -> ResidenceDeclarat
     return declaration
 
 
-def _check_can_decide(*, user: AbstractBaseUser, declaration: ResidenceDeclaration) -> None:
+def declaration_check_can_decide(
+    *, user: AbstractBaseUser | AnonymousUser, declaration: ResidenceDeclaration
+) -> None:
+    """Raise `RegisterError` unless `user` may verify or return `declaration` now.
+
+    Deciding belongs to the station roles of the responsible station (district and city
+    administrators see declarations in their scope but do not decide), and only once."""
     profile = staff_profile(user)
     if profile is None or profile.role not in DECIDING_ROLES:
         raise RegisterError(
             "role_cannot_decide",
             "您的岗位无权核查居住登记申报",
             "Your role may not verify residence declarations",
+            status=403,
         )
     if profile.station_id != declaration.station_id:
         raise RegisterError(
             "other_station",
             "只有辖区派出所民警可以核查该申报",
             "Only staff of the responsible station may verify this declaration",
+            status=403,
         )
     if declaration.status != RegistrationStatus.DECLARED:
         raise RegisterError(
             "already_decided",
             "该申报已处理，不能重复操作",
             "This declaration has already been decided",
+            status=409,
         )
+
+
+def declaration_can_decide(
+    *, user: AbstractBaseUser | AnonymousUser, declaration: ResidenceDeclaration
+) -> bool:
+    """For templates: whether the verify and return buttons would be accepted."""
+    try:
+        declaration_check_can_decide(user=user, declaration=declaration)
+    except RegisterError:
+        return False
+    return True
 
 
 def _next_registration_number(station: Station, on: dt.date) -> str:
@@ -132,7 +151,7 @@ def _next_registration_number(station: Station, on: dt.date) -> str:
 
 
 def _locked(user: AbstractBaseUser, reference: str) -> ResidenceDeclaration:
-    visible = declaration_for_staff(user=user, reference=reference)
+    visible = declaration_find_for_staff(user=user, reference=reference)
     return (
         ResidenceDeclaration.objects.select_for_update()
         .select_related("station")
@@ -173,15 +192,16 @@ def declaration_verify(
     *, user: AbstractBaseUser, reference: str, registered_on: dt.date | None = None
 ) -> ResidenceDeclaration:
     """Register the declaration (已登记) with a registration number and date."""
-    with _atomic():
+    with atomic_for(ResidenceDeclaration, durable=True):
         declaration = _locked(user, reference)
-        _check_can_decide(user=user, declaration=declaration)
+        declaration_check_can_decide(user=user, declaration=declaration)
         registered_on = registered_on or timezone.localdate()
         if registered_on > timezone.localdate() or registered_on < declaration.declared_at.date():
             raise RegisterError(
                 "registered_on_invalid",
                 "登记日期须在申报日期与今天之间",
                 "The registration date must lie between the declaration date and today",
+                field="registered_on",
             )
         previous = declaration.status
         declaration.status = RegistrationStatus.REGISTERED
@@ -213,12 +233,18 @@ def declaration_return(
             "reason_required",
             "请填写退回原因（至少4个字），告诉申报人需要如何更正",
             "Give the reason for returning (at least 4 characters) so the resident can correct it",
+            field="reason",
         )
     if len(reason) > 500:
-        raise RegisterError("reason_too_long", "退回原因过长", "The reason is too long")
-    with _atomic():
+        raise RegisterError(
+            "reason_too_long",
+            "退回原因过长（最多500字）",
+            "The reason is too long (at most 500 characters)",
+            field="reason",
+        )
+    with atomic_for(ResidenceDeclaration, durable=True):
         declaration = _locked(user, reference)
-        _check_can_decide(user=user, declaration=declaration)
+        declaration_check_can_decide(user=user, declaration=declaration)
         previous = declaration.status
         declaration.status = RegistrationStatus.RETURNED
         declaration.return_reason = reason

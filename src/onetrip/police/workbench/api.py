@@ -1,18 +1,22 @@
-"""The workbench API (`/api/v1/` on the police zone): the same scope and rules as the pages."""
+"""The workbench API (`/api/v1/` on the police zone): the same scope and rules as the pages.
+
+Endpoints raise `ApplicationError`; the API's one handler turns it into the documented body."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from django.http import HttpRequest
-from ninja import NinjaAPI, Schema, Status
+from ninja import NinjaAPI, Schema
 from ninja.security import django_auth
 
+from onetrip.common.api import error_responses, install_error_handlers
 from onetrip.common.masking import mask_id_number, mask_name, mask_phone
-from onetrip.police.audit.services import audit_read_personal_data
-from onetrip.police.register.errors import DeclarationNotFound, RegisterError
 from onetrip.police.register.models import ResidenceDeclaration
-from onetrip.police.register.selectors import declaration_for_staff, declaration_queue
+from onetrip.police.register.selectors import (
+    declaration_get_for_staff,
+    declaration_queue_for_staff,
+)
 from onetrip.police.register.services import declaration_return, declaration_verify
 
 api = NinjaAPI(
@@ -21,12 +25,10 @@ api = NinjaAPI(
     urls_namespace="police_api",
     auth=django_auth,
 )
+install_error_handlers(api)
 
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    message_en: str
+# The personal-data fields a `DeclarationOut` shows, all masked.
+API_FIELDS = ("name:masked", "id_number:masked", "phone:masked")
 
 
 class DeclarationOut(Schema):
@@ -67,65 +69,37 @@ def _out(d: ResidenceDeclaration) -> DeclarationOut:
     )
 
 
-NOT_FOUND = {"code": "not_found", "message": "未找到该申报", "message_en": "Declaration not found"}
-
-
-@api.get("/declarations", response=list[DeclarationOut])
+@api.get("/declarations", response={200: list[DeclarationOut], **error_responses(401)})
 def list_declarations(request: HttpRequest, status: str = "declared") -> list[DeclarationOut]:
-    return [_out(d) for d in declaration_queue(user=request.user, status=status)[:200]]
+    rows = declaration_queue_for_staff(user=request.user, status=status, purpose="api_list")
+    return [_out(d) for d in rows]
 
 
-@api.get("/declarations/{reference}", response={200: DeclarationOut, 404: ErrorOut})
-def get_declaration(request: HttpRequest, reference: str):  # type: ignore[no-untyped-def]
-    try:
-        d = declaration_for_staff(user=request.user, reference=reference)
-    except DeclarationNotFound:
-        return Status(404, NOT_FOUND)
-    audit_read_personal_data(
-        user=request.user,
-        object_type="residence_declaration",
-        object_id=d.reference,
-        fields=["name", "id_number", "phone"],
-        purpose="api_read",
+@api.get(
+    "/declarations/{reference}",
+    response={200: DeclarationOut, **error_responses(401, 404)},
+)
+def get_declaration(request: HttpRequest, reference: str) -> DeclarationOut:
+    return _out(
+        declaration_get_for_staff(
+            user=request.user, reference=reference, purpose="api_read", fields=API_FIELDS
+        )
     )
-    return Status(200, _out(d))
-
-
-def _error(exc: RegisterError) -> Status[dict[str, str]]:
-    return Status(409, {"code": exc.code, "message": exc.message_zh, "message_en": exc.message_en})
 
 
 @api.post(
     "/declarations/{reference}/verify",
-    response={200: DeclarationOut, 404: ErrorOut, 409: ErrorOut},
+    response={200: DeclarationOut, **error_responses(400, 401, 403, 404, 409)},
 )
-def verify_declaration(request: HttpRequest, reference: str, body: VerifyIn):  # type: ignore[no-untyped-def]
-    try:
-        return Status(
-            200,
-            _out(
-                declaration_verify(
-                    user=request.user, reference=reference, registered_on=body.registered_on
-                )
-            ),
-        )
-    except DeclarationNotFound:
-        return Status(404, NOT_FOUND)
-    except RegisterError as exc:
-        return _error(exc)
+def verify_declaration(request: HttpRequest, reference: str, body: VerifyIn) -> DeclarationOut:
+    return _out(
+        declaration_verify(user=request.user, reference=reference, registered_on=body.registered_on)
+    )
 
 
 @api.post(
     "/declarations/{reference}/return",
-    response={200: DeclarationOut, 404: ErrorOut, 409: ErrorOut},
+    response={200: DeclarationOut, **error_responses(400, 401, 403, 404, 409)},
 )
-def return_declaration(request: HttpRequest, reference: str, body: ReturnIn):  # type: ignore[no-untyped-def]
-    try:
-        return Status(
-            200,
-            _out(declaration_return(user=request.user, reference=reference, reason=body.reason)),
-        )
-    except DeclarationNotFound:
-        return Status(404, NOT_FOUND)
-    except RegisterError as exc:
-        return _error(exc)
+def return_declaration(request: HttpRequest, reference: str, body: ReturnIn) -> DeclarationOut:
+    return _out(declaration_return(user=request.user, reference=reference, reason=body.reason))

@@ -15,24 +15,21 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from onetrip.common import divisions
+from onetrip.common.errors import ApplicationError
 from onetrip.common.masking import mask_id_number, mask_name, mask_phone
 from onetrip.contracts.declarations import HOUSING_TYPE_LABELS, RESIDENCE_REASON_LABELS
 from onetrip.police.accounts.selectors import staff_profile
-from onetrip.police.audit.services import audit_read_personal_data
-from onetrip.police.register.errors import DeclarationNotFound, RegisterError
-from onetrip.police.register.models import RegistrationStatus, ResidenceDeclaration
-from onetrip.police.register.selectors import declaration_for_staff, declaration_queue
-
-DETAIL_FIELDS = [
-    "name",
-    "id_number",
-    "phone",
-    "address_detail",
-    "landlord_name",
-    "landlord_phone",
-    "guardian_name",
-    "guardian_id_number",
-]
+from onetrip.police.register.errors import DeclarationNotFound
+from onetrip.police.register.models import RegistrationStatus
+from onetrip.police.register.selectors import (
+    declaration_get_for_staff,
+    declaration_queue_for_staff,
+)
+from onetrip.police.register.services import (
+    declaration_can_decide,
+    declaration_return,
+    declaration_verify,
+)
 
 
 @login_required
@@ -54,16 +51,8 @@ def queue(request: HttpRequest) -> HttpResponse:
             "received_at": d.received_at,
             "station": d.station.name,
         }
-        for d in declaration_queue(user=request.user, status=status)[:200]
+        for d in declaration_queue_for_staff(user=request.user, status=status, purpose="work_queue")
     ]
-    if rows:
-        audit_read_personal_data(
-            user=request.user,
-            object_type="residence_declaration",
-            object_id=f"queue:{status}",
-            fields=["name:masked", "id_number:masked", "community_code"],
-            purpose="work_queue",
-        )
     return render(
         request,
         "workbench/queue.html",
@@ -78,16 +67,11 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 def _detail(request: HttpRequest, reference: str, *, reveal: bool) -> HttpResponse:
     try:
-        declaration = declaration_for_staff(user=request.user, reference=reference)
+        declaration = declaration_get_for_staff(
+            user=request.user, reference=reference, purpose="verify_declaration", reveal=reveal
+        )
     except DeclarationNotFound as exc:
-        raise Http404(_("未找到该申报")) from exc
-    audit_read_personal_data(
-        user=request.user,
-        object_type="residence_declaration",
-        object_id=declaration.reference,
-        fields=DETAIL_FIELDS + (["id_number:full", "phone:full"] if reveal else []),
-        purpose="reveal" if reveal else "verify_declaration",
-    )
+        raise Http404(exc.message) from exc
     return render(
         request,
         "workbench/detail.html",
@@ -110,7 +94,7 @@ def _detail(request: HttpRequest, reference: str, *, reveal: bool) -> HttpRespon
             "history": [
                 (h, RegistrationStatus(h.to_status).label) for h in declaration.history.all()
             ],
-            "can_decide": declaration.status == RegistrationStatus.DECLARED,
+            "can_decide": declaration_can_decide(user=request.user, declaration=declaration),
             "today": dt.date.today().isoformat(),
             "profile": staff_profile(request.user),
         },
@@ -128,41 +112,39 @@ def reveal(request: HttpRequest, reference: str) -> HttpResponse:
     return _detail(request, reference, reveal=True)
 
 
-def _decide(request: HttpRequest, reference: str, action: str) -> HttpResponse:
-    from onetrip.police.register.services import declaration_return, declaration_verify
-
+@login_required
+@require_POST
+def verify(request: HttpRequest, reference: str) -> HttpResponse:
+    raw = request.POST.get("registered_on", "").strip()
     try:
-        if action == "verify":
-            raw = request.POST.get("registered_on", "").strip()
-            on = dt.date.fromisoformat(raw) if raw else None
-            declaration: ResidenceDeclaration = declaration_verify(
-                user=request.user, reference=reference, registered_on=on
-            )
-            messages.success(
-                request,
-                _("已登记，登记编号 %(number)s") % {"number": declaration.registration_number},
-            )
-        else:
-            declaration_return(
-                user=request.user, reference=reference, reason=request.POST.get("reason", "")
-            )
-            messages.success(request, _("已退回申报人"))
-    except DeclarationNotFound as exc:
-        raise Http404(_("未找到该申报")) from exc
+        on = dt.date.fromisoformat(raw) if raw else None
     except ValueError:
         messages.error(request, _("登记日期格式不正确"))
-    except RegisterError as exc:
-        messages.error(request, exc.message_en if request.LANGUAGE_CODE == "en" else exc.message_zh)
+        return redirect("workbench:detail", reference=reference)
+    try:
+        declaration = declaration_verify(user=request.user, reference=reference, registered_on=on)
+    except DeclarationNotFound as exc:
+        raise Http404(exc.message) from exc
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("已登记，登记编号 %(number)s") % {"number": declaration.registration_number}
+        )
     return redirect("workbench:detail", reference=reference)
 
 
 @login_required
 @require_POST
-def verify(request: HttpRequest, reference: str) -> HttpResponse:
-    return _decide(request, reference, "verify")
-
-
-@login_required
-@require_POST
 def return_(request: HttpRequest, reference: str) -> HttpResponse:
-    return _decide(request, reference, "return")
+    try:
+        declaration_return(
+            user=request.user, reference=reference, reason=request.POST.get("reason", "")
+        )
+    except DeclarationNotFound as exc:
+        raise Http404(exc.message) from exc
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已退回申报人"))
+    return redirect("workbench:detail", reference=reference)

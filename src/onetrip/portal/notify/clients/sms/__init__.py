@@ -7,13 +7,11 @@ from .http import HttpSmsGateway
 
 __all__ = ["HttpSmsGateway", "SmsGateway", "SmsGatewayError", "get_gateway"]
 
-DEFAULT_SIGN = "杭州公安"
-
 
 def get_gateway() -> SmsGateway:
     """The gateway at settings.ONETRIP_SMS_GATEWAY_URL (the loopback simulator under `make up`)."""
     return HttpSmsGateway(
         settings.ONETRIP_SMS_GATEWAY_URL,
-        sign=getattr(settings, "ONETRIP_SMS_SIGN", DEFAULT_SIGN),
-        timeout=float(getattr(settings, "ONETRIP_SMS_TIMEOUT_SECONDS", 5.0)),
+        sign=settings.ONETRIP_SMS_SIGN,
+        timeout=settings.ONETRIP_SMS_TIMEOUT_SECONDS,
     )
