@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.management.base import CommandError
 from django.utils.translation import get_language
 
 
@@ -139,3 +140,8 @@ class RateLimited(ApplicationError):
     @property
     def retry_after(self) -> int:
         return int(self.extra["retry_after"])
+
+
+def command_error(exc: ApplicationError) -> CommandError:
+    """The error as a management command reports it: both languages, for an operator's log."""
+    return CommandError(f"{exc.message_zh} ({exc.message_en})")

@@ -1,4 +1,4 @@
-"""Writes for staff accounts: creating staff with a valid scope, and login throttling (MLPS-3)."""
+"""Writes for staff accounts: creating staff with a valid scope, log-in with lockout (MLPS-3)."""
 
 from __future__ import annotations
 
@@ -6,22 +6,20 @@ import math
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import router, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from onetrip.common import divisions
+from onetrip.common.db import atomic_for
 from onetrip.police.audit.services import audit_record
 from onetrip.police.stations.models import Station
 
-from .errors import LoginLocked, StaffError
+from .errors import LoginLocked, LoginRefused, StaffError
 from .models import STATION_ROLES, LoginThrottle, Role, StaffProfile
-
-
-def _police_atomic() -> transaction.Atomic:
-    return transaction.atomic(using=router.db_for_write(StaffProfile))
 
 
 def staff_check_scope(*, role: str, station: Station | None, district_code: str) -> None:
@@ -101,7 +99,7 @@ def staff_create(
         raise StaffError(
             "staff_username_invalid", "用户名格式无效", "The username is not valid"
         ) from exc
-    with _police_atomic():
+    with atomic_for(StaffProfile):
         if User.objects.filter(username=username).exists():
             raise StaffError(
                 "staff_username_taken", "用户名已被使用", "The username is already taken"
@@ -125,7 +123,7 @@ def staff_change_scope(
 ) -> StaffProfile:
     """Give an existing staff member another role and scope (validated like creation)."""
     staff_check_scope(role=role, station=station, district_code=district_code)
-    with _police_atomic():
+    with atomic_for(StaffProfile):
         profile = StaffProfile.objects.select_for_update().get(user=user)
         profile.role = role
         profile.station = station
@@ -140,15 +138,78 @@ def staff_set_password(*, user: User, password: str) -> None:
     user.save(update_fields=["password"])
 
 
+def staff_ensure(
+    *,
+    username: str,
+    password: str,
+    full_name: str,
+    role: str,
+    station: Station | None = None,
+    district_code: str = "",
+) -> tuple[User, bool]:
+    """Create the staff member, or bring an existing one to this role, scope and password and
+    make the account active again; returns the user and whether it was created.
+
+    For reference accounts a deployment keeps in a known state (the demo staff); the scope and
+    the password are checked as in :func:`staff_create`."""
+    staff_check_scope(role=role, station=station, district_code=district_code)
+    with atomic_for(StaffProfile):
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            return staff_create(
+                username=username,
+                password=password,
+                full_name=full_name,
+                role=role,
+                station=station,
+                district_code=district_code,
+            ), True
+        StaffProfile.objects.get_or_create(
+            user=user,
+            defaults={"full_name": full_name.strip(), "role": Role.CITY_ADMIN},
+        )
+        staff_change_scope(user=user, role=role, station=station, district_code=district_code)
+        if not user.check_password(password) or not user.is_active:
+            staff_set_password(user=user, password=password)
+            user.is_active = True
+            user.save(update_fields=["is_active"])
+    return user, False
+
+
 # --- Login throttling (MLPS-3 b) ------------------------------------------------------------
 
 
 def login_max_failures() -> int:
-    return int(getattr(settings, "ONETRIP_LOGIN_MAX_FAILURES", 5))
+    return int(settings.ONETRIP_LOGIN_MAX_FAILURES)
 
 
 def login_lockout() -> timedelta:
-    return timedelta(seconds=int(getattr(settings, "ONETRIP_LOGIN_LOCKOUT_SECONDS", 15 * 60)))
+    return timedelta(seconds=int(settings.ONETRIP_LOGIN_LOCKOUT_SECONDS))
+
+
+def staff_login(*, request: HttpRequest | None, username: str, password: str) -> User:
+    """Check a workbench log-in and return the staff user; raise `LoginLocked` or `LoginRefused`.
+
+    A locked username is refused before the password is looked at, so even the right password
+    does not open it; each wrong password counts towards the lock; only users with a staff
+    profile get in. Every outcome is audited by the calls below."""
+    login_check_not_locked(username=username)
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        login_record_failure(username=username)
+        login_check_not_locked(username=username)
+        minutes = int(login_lockout().total_seconds() // 60)
+        raise LoginRefused(
+            "invalid_login",
+            f"用户名或密码错误。连续失败{login_max_failures()}次将锁定{minutes}分钟",
+            f"Wrong username or password. {login_max_failures()} failures in a row lock the "
+            f"account for {minutes} minutes",
+        )
+    if not StaffProfile.objects.filter(user_id=user.pk).exists():
+        raise LoginRefused("not_staff", "该账户未配置民警岗位", "This account has no staff role")
+    login_record_success(username=username)
+    assert isinstance(user, User)
+    return user
 
 
 def _throttle_key(username: str) -> str:
@@ -172,7 +233,7 @@ def login_record_failure(*, username: str, now: datetime | None = None) -> Login
     exactly like real ones."""
     now = now or timezone.now()
     key = _throttle_key(username)
-    with _police_atomic():
+    with atomic_for(StaffProfile):
         LoginThrottle.objects.get_or_create(username=key)
         throttle = LoginThrottle.objects.select_for_update().get(username=key)
         stale = throttle.last_failure_at is None or now - throttle.last_failure_at > login_lockout()
@@ -195,7 +256,7 @@ def login_record_failure(*, username: str, now: datetime | None = None) -> Login
 
 def login_record_success(*, username: str) -> None:
     """A successful log-in clears the failure count and is audited (MLPS-5)."""
-    with _police_atomic():
+    with atomic_for(StaffProfile):
         LoginThrottle.objects.filter(username=_throttle_key(username)).delete()
         audit_record(
             actor=username,

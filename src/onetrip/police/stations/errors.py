@@ -1,11 +1,10 @@
 from __future__ import annotations
 
+from onetrip.common.errors import ApplicationError
 
-class ReferenceDataError(Exception):
+
+class ReferenceDataError(ApplicationError):
     """Reference files that cannot be loaded; nothing of them was written."""
 
-    def __init__(self, code: str, message_zh: str, message_en: str) -> None:
-        super().__init__(f"{code}: {message_en}")
-        self.code = code
-        self.message_zh = message_zh
-        self.message_en = message_en
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message_en}"

@@ -8,9 +8,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from django.db import models, router, transaction
+from django.db import models
 
 from onetrip.common import divisions
+from onetrip.common.db import atomic_for
 
 from .errors import ReferenceDataError
 from .models import Station, StationStreet, Window
@@ -192,7 +193,7 @@ def reference_load(*, directory: Path | str | None = None) -> LoadReport:
         )
 
     report = LoadReport(directory=root)
-    with transaction.atomic(using=router.db_for_write(Station)):
+    with atomic_for(Station, durable=True):
         stations: dict[str, Station] = {}
         for _line, row in station_rows:
             stations[row["code"]] = _upsert(

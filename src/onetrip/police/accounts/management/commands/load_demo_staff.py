@@ -9,18 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
-from django.db import router, transaction
 
 from onetrip.common import divisions
+from onetrip.common.db import atomic_for
+from onetrip.common.errors import command_error
 from onetrip.police.accounts.errors import StaffError
 from onetrip.police.accounts.models import ROLE_LABELS_EN, Role, StaffProfile
-from onetrip.police.accounts.services import (
-    staff_change_scope,
-    staff_create,
-    staff_set_password,
-)
+from onetrip.police.accounts.services import staff_ensure
 from onetrip.police.stations.models import Station
 from onetrip.police.stations.selectors import station_for_street
 
@@ -64,40 +60,24 @@ class Command(BaseCommand):
                 )
             stations[street_code] = station
         try:
-            with transaction.atomic(using=router.db_for_write(StaffProfile)):
+            with atomic_for(StaffProfile):
                 rows = [self._ensure(d, stations.get(d.street_code)) for d in DEMO_STAFF]
         except StaffError as exc:
-            raise CommandError(f"{exc.message_zh} ({exc.message_en})") from exc
+            raise command_error(exc) from exc
         self.stdout.write(f"演示民警账户 demo staff (密码 password: {DEMO_PASSWORD})")
         for username, action, role, scope in rows:
             self.stdout.write(f"  {username:<18} {action:<8} {role:<32} {scope}")
 
     def _ensure(self, demo: DemoStaff, station: Station | None) -> tuple[str, str, str, str]:
-        user = User.objects.filter(username=demo.username).first()
-        if user is None:
-            staff_create(
-                username=demo.username,
-                password=DEMO_PASSWORD,
-                full_name=demo.full_name,
-                role=demo.role,
-                station=station,
-                district_code=demo.district_code,
-            )
-            action = "created"
-        else:
-            if not hasattr(user, "staff_profile"):
-                StaffProfile.objects.create(
-                    user=user,
-                    full_name=demo.full_name,
-                    role=Role.CITY_ADMIN,
-                )
-            staff_change_scope(
-                user=user, role=demo.role, station=station, district_code=demo.district_code
-            )
-            if not user.check_password(DEMO_PASSWORD) or not user.is_active:
-                staff_set_password(user=user, password=DEMO_PASSWORD)
-                User.objects.filter(pk=user.pk).update(is_active=True)
-            action = "exists"
+        _, created = staff_ensure(
+            username=demo.username,
+            password=DEMO_PASSWORD,
+            full_name=demo.full_name,
+            role=demo.role,
+            station=station,
+            district_code=demo.district_code,
+        )
+        action = "created" if created else "exists"
         role = f"{demo.role.label} {ROLE_LABELS_EN[demo.role]}"
         if station is not None:
             scope = station.name

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
+from onetrip.common.errors import command_error
 from onetrip.police.stations.errors import ReferenceDataError
 from onetrip.police.stations.services import reference_load
 
@@ -26,7 +27,7 @@ class Command(BaseCommand):
         try:
             report = reference_load(directory=options["directory"])
         except ReferenceDataError as exc:
-            raise CommandError(f"{exc.message_zh} ({exc.message_en})") from exc
+            raise command_error(exc) from exc
         self.stdout.write(f"目录 directory: {report.directory}")
         for label, counts in [
             ("派出所 stations", report.stations),
