@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, ValidationError
 
-from .errors import ApplicationError, RateLimited
+from .errors import ApplicationError
 
 
 class FieldErrorOut(Schema):
@@ -41,8 +41,8 @@ def error_responses(*statuses: int) -> dict[int, type[ErrorOut]]:
 def install_error_handlers(api: NinjaAPI) -> None:
     def application_error(request: HttpRequest, exc: Any) -> HttpResponse:
         response = api.create_response(request, exc.as_body(), status=exc.status)
-        if isinstance(exc, RateLimited):
-            response["Retry-After"] = str(exc.retry_after)
+        if "retry_after" in exc.extra:
+            response["Retry-After"] = str(int(exc.extra["retry_after"]))
         return response
 
     def validation_error(request: HttpRequest, exc: Any) -> HttpResponse:

@@ -16,3 +16,8 @@ def atomic_for(model: type[models.Model], *, durable: bool = False) -> transacti
     loudly instead of committing late.
     """
     return transaction.atomic(using=router.db_for_write(model), durable=durable)
+
+
+def db_for(model: type[models.Model]) -> str:
+    """The alias of `model`'s database, for `transaction.on_commit(..., using=…)` and the like."""
+    return router.db_for_write(model) or "default"

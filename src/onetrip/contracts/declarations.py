@@ -3,32 +3,48 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Literal, get_args
 
 from django.utils.translation import gettext_lazy
 from pydantic import Field
 
 from .base import Contract, register
 
+# The code lists of a declaration, defined here once: the message types below, both zones'
+# models, the page's choices and the API document all derive from them. A `Literal` repeats the
+# codes for the type checker; `check_vocabularies` (run at import) keeps the two equal.
 HousingType = Literal["rented", "owned", "dormitory", "relative", "other"]
 ResidenceReason = Literal["work", "business", "study", "family", "other"]
 DeclarationStatus = Literal["received", "registered", "returned"]
 
-# What staff and residents read for the codes above (Chinese source, translated by Django i18n).
-HOUSING_TYPE_LABELS = {
+# What staff and residents read for the codes (Chinese source, translated by Django i18n).
+HOUSING_TYPE_LABELS: dict[str, str] = {
     "rented": gettext_lazy("租住房屋"),
     "owned": gettext_lazy("自有房屋"),
     "dormitory": gettext_lazy("单位宿舍"),
     "relative": gettext_lazy("借住亲友家"),
     "other": gettext_lazy("其他"),
 }
-RESIDENCE_REASON_LABELS = {
+RESIDENCE_REASON_LABELS: dict[str, str] = {
     "work": gettext_lazy("务工"),
     "business": gettext_lazy("经商"),
     "study": gettext_lazy("就学"),
     "family": gettext_lazy("投靠亲友"),
     "other": gettext_lazy("其他"),
 }
+
+
+def check_vocabularies() -> None:
+    """Fail at start-up, not in a resident's request, if a code list and its labels disagree."""
+    for literal, labels in (
+        (HousingType, HOUSING_TYPE_LABELS),
+        (ResidenceReason, RESIDENCE_REASON_LABELS),
+    ):
+        if set(get_args(literal)) != set(labels):
+            raise ImportError(f"code list {get_args(literal)} differs from its labels {labels}")
+
+
+check_vocabularies()
 
 
 @register
@@ -75,3 +91,9 @@ class DeclarationStatusChangedV1(Contract):
     registered_on: dt.date | None = None
     reason: str = Field(default="", max_length=500)
     changed_at: dt.datetime
+
+
+# What the resident declares: the message's fields less those the portal adds itself.
+DECLARED_FIELDS: tuple[str, ...] = tuple(
+    name for name in DeclarationSubmittedV1.model_fields if name not in ("reference", "declared_at")
+)

@@ -9,6 +9,7 @@ PORTAL_APPS = [
     "onetrip.portal.accounts",
     "onetrip.portal.notify",
     "onetrip.portal.declarations",
+    "onetrip.portal.limits",
     "onetrip.portal.ferrybox",
 ]
 INSTALLED_APPS = SHARED_APPS + PORTAL_APPS

@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-from django.utils.translation import get_language
+from onetrip.common.errors import ApplicationError
 
 
-class AccountError(Exception):
+class AccountError(ApplicationError):
     """A sign-in step refused. `code` is stable and safe to log; `field` names the form field the
     message belongs beside ("phone" or "code"). Messages never contain the number or the code."""
-
-    def __init__(self, code: str, message_zh: str, message_en: str, *, field: str = "") -> None:
-        super().__init__(message_zh)
-        self.code = code
-        self.message_zh = message_zh
-        self.message_en = message_en
-        self.field = field
-
-    def __str__(self) -> str:
-        return self.message_zh
-
-    @property
-    def message(self) -> str:
-        """The message in the active language."""
-        return self.message_en if (get_language() or "").startswith("en") else self.message_zh
 
 
 def phone_format() -> AccountError:
@@ -40,15 +25,19 @@ def code_throttled(seconds: int) -> AccountError:
         f"验证码发送过于频繁，请{seconds}秒后再试",
         f"A code was sent a moment ago; try again in {seconds} seconds",
         field="phone",
+        status=429,
+        extra={"retry_after": seconds},
     )
 
 
-def code_daily_throttled(limit: int) -> AccountError:
+def code_daily_throttled(limit: int, retry_after: int) -> AccountError:
     return AccountError(
         "code_daily_throttled",
         f"该号码今日已获取{limit}次验证码，请明天再试",
         f"This number has received {limit} codes today; try again tomorrow",
         field="phone",
+        status=429,
+        extra={"retry_after": retry_after},
     )
 
 

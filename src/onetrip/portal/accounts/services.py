@@ -12,12 +12,12 @@ import logging
 import re
 import secrets
 import unicodedata
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from django.db import router, transaction
 from django.utils import timezone
 
 from onetrip.common.crypto import lookup_hash
+from onetrip.common.db import atomic_for
 from onetrip.common.identifiers import IdentifierError, normalize_mobile
 from onetrip.portal.notify.services import sms_queue
 
@@ -43,10 +43,6 @@ RESEND_AFTER = timedelta(seconds=60)
 DAILY_LIMIT = 10
 MAX_ATTEMPTS = 5
 CODE_RE = re.compile(r"^\d{6}$")
-
-
-def _db() -> str:
-    return router.db_for_write(SmsLoginCode) or "default"
 
 
 def _normalize_phone(phone: str) -> str:
@@ -75,13 +71,18 @@ def login_code_request(*, phone: str) -> SmsLoginCode:
     phone_hash = phone_hash_of(phone)
     now = timezone.now()
     today = timezone.localdate(now)
-    with transaction.atomic(using=_db()):
+    with atomic_for(SmsLoginCode, durable=True):
         LoginCodeQuota.objects.get_or_create(phone_hash=phone_hash, defaults={"day": today})
         quota = LoginCodeQuota.objects.select_for_update().get(phone_hash=phone_hash)
         if quota.day != today:
             quota.day, quota.day_count = today, 0
         if quota.day_count >= DAILY_LIMIT:
-            raise errors.code_daily_throttled(DAILY_LIMIT)
+            tomorrow = timezone.make_aware(
+                datetime.combine(today + timedelta(days=1), datetime.min.time())
+            )
+            raise errors.code_daily_throttled(
+                DAILY_LIMIT, int((tomorrow - now).total_seconds()) + 1
+            )
         if quota.last_requested_at is not None and now - quota.last_requested_at < RESEND_AFTER:
             wait = RESEND_AFTER - (now - quota.last_requested_at)
             raise errors.code_throttled(max(1, int(wait.total_seconds() + 0.999)))
@@ -115,7 +116,7 @@ def login_code_verify(*, phone: str, code: str) -> Resident:
     phone_hash = phone_hash_of(phone)
     now = timezone.now()
     error: AccountError | None = None
-    with transaction.atomic(using=_db()):
+    with atomic_for(SmsLoginCode, durable=True):
         login_code = (
             SmsLoginCode.objects.select_for_update()
             .filter(phone_hash=phone_hash)

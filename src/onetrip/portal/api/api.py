@@ -1,6 +1,7 @@
 """The channel API at `/api/v1/` (OpenAPI at `/api/v1/openapi.json`).
 
-Errors are structured and bilingual: `{"code", "message" (Chinese), "message_en", "errors": [...]}`.
+Every error answers one documented body (`onetrip.common.api.ErrorOut`): `{"code", "message"
+(Chinese), "message_en", "errors": [...]}`, mapped from `ApplicationError` in one handler.
 """
 
 from __future__ import annotations
@@ -8,26 +9,24 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import MISSING, fields
 
-from django.conf import settings
 from django.http import HttpRequest
 from ninja import NinjaAPI, Schema, Status
 from pydantic import create_model
 
 from onetrip.common import divisions
-from onetrip.portal.accounts.errors import AccountError
+from onetrip.common.api import error_responses, install_error_handlers
 from onetrip.portal.accounts.models import Resident
 from onetrip.portal.accounts.services import login_code_request, login_code_verify
-from onetrip.portal.declarations.errors import DeclarationInvalid, DeclarationNotFound
 from onetrip.portal.declarations.models import Declaration
-from onetrip.portal.declarations.selectors import (
-    declaration_of_resident,
-    declaration_progress,
-    declarations_of,
+from onetrip.portal.declarations.selectors import declaration_of_resident, declarations_of
+from onetrip.portal.declarations.services import (
+    DeclarationInput,
+    declaration_progress_lookup,
+    declaration_submit,
 )
-from onetrip.portal.declarations.services import DeclarationInput, declaration_submit
-from onetrip.portal.declarations.views import client_ip, rate_limited
+from onetrip.portal.declarations.views import client_ip
 
-from .auth import ResidentBearer, token_for
+from .auth import TOKEN_MAX_AGE_SECONDS, ResidentBearer, token_for
 
 api = NinjaAPI(
     title="OneTrip channel API",
@@ -35,20 +34,7 @@ api = NinjaAPI(
     urls_namespace="portal_api",
     description="居住证服务平台渠道接口：居住登记自主申报与办理进度查询。",
 )
-
-
-class FieldErrorOut(Schema):
-    field: str
-    code: str
-    message: str
-    message_en: str
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    message_en: str
-    errors: list[FieldErrorOut] = []
+install_error_handlers(api)
 
 
 class PhoneIn(Schema):
@@ -117,100 +103,65 @@ def _status(d: Declaration) -> StatusOut:
     )
 
 
-def _account_error(exc: AccountError) -> dict[str, str]:
-    return {"code": exc.code, "message": exc.message_zh, "message_en": exc.message_en}
-
-
-@api.post("/auth/sms-code", response={202: dict, 400: ErrorOut, 429: ErrorOut}, tags=["auth"])
-def request_sms_code(request: HttpRequest, body: PhoneIn):  # type: ignore[no-untyped-def]
+@api.post("/auth/sms-code", response={202: dict, **error_responses(400, 422, 429)}, tags=["auth"])
+def request_sms_code(request: HttpRequest, body: PhoneIn) -> Status[dict[str, bool]]:
     """Send a login code by SMS to the resident's mobile."""
-    try:
-        login_code_request(phone=body.phone)
-    except AccountError as exc:
-        return Status((429 if exc.code.endswith("throttled") else 400), _account_error(exc))
+    login_code_request(phone=body.phone)
     return Status(202, {"sent": True})
 
 
-@api.post("/auth/token", response={200: TokenOut, 400: ErrorOut}, tags=["auth"])
-def issue_token(request: HttpRequest, body: LoginIn):  # type: ignore[no-untyped-def]
+@api.post("/auth/token", response={200: TokenOut, **error_responses(400, 422)}, tags=["auth"])
+def issue_token(request: HttpRequest, body: LoginIn) -> TokenOut:
     """Exchange the SMS code for a bearer token."""
-    try:
-        resident = login_code_verify(phone=body.phone, code=body.code)
-    except AccountError as exc:
-        return Status(400, _account_error(exc))
-    from .auth import TOKEN_MAX_AGE_SECONDS
-
-    return Status(200, TokenOut(token=token_for(resident), expires_in=TOKEN_MAX_AGE_SECONDS))
+    resident = login_code_verify(phone=body.phone, code=body.code)
+    return TokenOut(token=token_for(resident), expires_in=TOKEN_MAX_AGE_SECONDS)
 
 
 @api.post(
     "/declarations",
     auth=ResidentBearer(),
-    response={201: StatusOut, 400: ErrorOut},
+    response={201: StatusOut, **error_responses(400, 401, 422)},
     tags=["declarations"],
 )
-def submit_declaration(request: HttpRequest, body: DeclarationIn):  # type: ignore[valid-type,no-untyped-def]
+def submit_declaration(request: HttpRequest, body: DeclarationIn) -> Status[StatusOut]:  # type: ignore[valid-type]
     """居住登记自主申报 — declare residence; all problems are reported at once."""
     resident: Resident = request.auth  # type: ignore[attr-defined]
     data = DeclarationInput(**{f.name: getattr(body, f.name) for f in fields(DeclarationInput)})
-    try:
-        declaration = declaration_submit(resident=resident, data=data, channel="api")
-    except DeclarationInvalid as exc:
-        return Status(
-            400,
-            {
-                "code": "invalid_declaration",
-                "message": "申报信息有误，请更正后再提交",
-                "message_en": "The declaration has errors; correct them and submit again",
-                "errors": [e.as_dict() for e in exc.errors],
-            },
-        )
+    declaration = declaration_submit(resident=resident, data=data, channel="api")
     return Status(201, _status(declaration))
 
 
-@api.get("/declarations", auth=ResidentBearer(), response=list[StatusOut], tags=["declarations"])
+@api.get(
+    "/declarations",
+    auth=ResidentBearer(),
+    response={200: list[StatusOut], **error_responses(401)},
+    tags=["declarations"],
+)
 def my_declarations(request: HttpRequest) -> list[StatusOut]:
     return [_status(d) for d in declarations_of(resident=request.auth)]  # type: ignore[attr-defined]
-
-
-NOT_FOUND = {"code": "not_found", "message": "未找到该申报", "message_en": "Declaration not found"}
 
 
 @api.get(
     "/declarations/{reference}",
     auth=ResidentBearer(),
-    response={200: StatusOut, 404: ErrorOut},
+    response={200: StatusOut, **error_responses(401, 404)},
     tags=["declarations"],
 )
-def my_declaration(request: HttpRequest, reference: str):  # type: ignore[no-untyped-def]
-    try:
-        return Status(
-            200,
-            _status(
-                declaration_of_resident(resident=request.auth, reference=reference)  # type: ignore[attr-defined]
-            ),
-        )
-    except DeclarationNotFound:
-        return Status(404, NOT_FOUND)
+def my_declaration(request: HttpRequest, reference: str) -> StatusOut:
+    resident: Resident = request.auth  # type: ignore[attr-defined]
+    return _status(declaration_of_resident(resident=resident, reference=reference))
 
 
-@api.get("/progress", response={200: StatusOut, 404: ErrorOut, 429: ErrorOut}, tags=["progress"])
-def progress(request: HttpRequest, reference: str, id_last6: str):  # type: ignore[no-untyped-def]
+@api.get(
+    "/progress", response={200: StatusOut, **error_responses(404, 422, 429)}, tags=["progress"]
+)
+def progress(request: HttpRequest, reference: str, id_last6: str) -> StatusOut:
     """Progress without log-in: reference number plus the ID number's last six characters."""
-    limit = settings.ONETRIP_PROGRESS_LOOKUPS_PER_MINUTE
-    if rate_limited(f"progress:{client_ip(request)}", limit=limit, window_seconds=60):
-        return Status(
-            429,
-            {
-                "code": "rate_limited",
-                "message": "查询过于频繁，请一分钟后再试",
-                "message_en": "Too many lookups; try again in a minute",
-            },
+    return _status(
+        declaration_progress_lookup(
+            client_ip=client_ip(request), reference=reference, id_last6=id_last6
         )
-    try:
-        return Status(200, _status(declaration_progress(reference=reference, id_last6=id_last6)))
-    except DeclarationNotFound:
-        return Status(404, NOT_FOUND)
+    )
 
 
 @api.get("/divisions/districts", response=list[DivisionOut], tags=["divisions"])

@@ -1,46 +1,27 @@
-"""Field-level errors a resident can act on, Chinese first with English beside it."""
+"""Errors of a declaration a resident can act on, Chinese first with English beside it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from onetrip.common.errors import ApplicationError, FieldError, NotFound
 
-from django.utils.translation import get_language
-
-
-@dataclass(frozen=True)
-class FieldError:
-    field: str
-    code: str
-    message_zh: str
-    message_en: str
-
-    @property
-    def message(self) -> str:
-        lang = get_language() or "zh-hans"
-        return self.message_en if lang.startswith("en") else self.message_zh
-
-    def as_dict(self) -> dict[str, str]:
-        return {
-            "field": self.field,
-            "code": self.code,
-            "message": self.message_zh,
-            "message_en": self.message_en,
-        }
+__all__ = ["DeclarationInvalid", "DeclarationNotFound", "FieldError"]
 
 
-class DeclarationInvalid(Exception):
+class DeclarationInvalid(ApplicationError):
     """Every problem with a declaration at once, so the resident fixes them in one go."""
 
     def __init__(self, errors: list[FieldError]) -> None:
-        super().__init__("; ".join(e.message_zh for e in errors))
-        self.errors = errors
-
-    def by_field(self) -> dict[str, FieldError]:
-        out: dict[str, FieldError] = {}
-        for error in self.errors:
-            out.setdefault(error.field, error)
-        return out
+        super().__init__(
+            "invalid_declaration",
+            "申报信息有误，请更正后再提交",
+            "The declaration has errors; correct them and submit again",
+            errors=errors,
+        )
 
 
-class DeclarationNotFound(Exception):
-    pass
+class DeclarationNotFound(NotFound):
+    """Also for a reference that is not the caller's, so strangers cannot learn which exist."""
+
+    def __init__(self, reference: str = "") -> None:
+        super().__init__("not_found", "未找到该申报", "Declaration not found")
+        self.reference = reference

@@ -9,22 +9,17 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from onetrip.common.fields import EncryptedTextField
+from onetrip.contracts.declarations import HOUSING_TYPE_LABELS, RESIDENCE_REASON_LABELS
 
 
-class HousingType(models.TextChoices):
-    RENTED = "rented", _("租住房屋")
-    OWNED = "owned", _("自有房屋")
-    DORMITORY = "dormitory", _("单位宿舍")
-    RELATIVE = "relative", _("借住亲友家")
-    OTHER = "other", _("其他")
+def _choices(name: str, labels: dict[str, str]) -> type[models.TextChoices]:
+    return models.TextChoices(
+        name, [(code.upper(), (code, label)) for code, label in labels.items()]
+    )
 
 
-class ResidenceReason(models.TextChoices):
-    WORK = "work", _("务工")
-    BUSINESS = "business", _("经商")
-    STUDY = "study", _("就学")
-    FAMILY = "family", _("投靠亲友")
-    OTHER = "other", _("其他")
+HousingType = _choices("HousingType", HOUSING_TYPE_LABELS)
+ResidenceReason = _choices("ResidenceReason", RESIDENCE_REASON_LABELS)
 
 
 class DeclarationStatus(models.TextChoices):

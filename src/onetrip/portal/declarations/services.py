@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from dataclasses import dataclass
+from dataclasses import field, make_dataclass
+from typing import Any
 
-from django.db import IntegrityError, router, transaction
+from django.conf import settings
+from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from onetrip.common import divisions
 from onetrip.common.crypto import lookup_hash
+from onetrip.common.db import atomic_for
 from onetrip.common.identifiers import (
     IdentifierError,
     ResidentId,
@@ -25,19 +28,21 @@ from onetrip.common.identifiers import (
     normalize_mobile,
     parse_resident_id,
 )
-from onetrip.contracts.declarations import DeclarationStatusChangedV1, DeclarationSubmittedV1
+from onetrip.contracts.declarations import (
+    DECLARED_FIELDS,
+    HOUSING_TYPE_LABELS,
+    RESIDENCE_REASON_LABELS,
+    DeclarationStatusChangedV1,
+    DeclarationSubmittedV1,
+)
 from onetrip.ferry.outbox import emit
 from onetrip.portal.accounts.models import Resident
+from onetrip.portal.limits.services import rate_limit_hit
 from onetrip.portal.notify.services import sms_queue
 
 from .errors import DeclarationInvalid, FieldError
-from .models import (
-    Declaration,
-    DeclarationEvent,
-    DeclarationStatus,
-    HousingType,
-    ResidenceReason,
-)
+from .models import Declaration, DeclarationEvent, DeclarationStatus, HousingType
+from .selectors import declaration_progress
 
 GUARDIAN_REQUIRED_UNDER = 16  # ZJ-5: under-16s are declared by their guardian
 ADULT_AGE = 18
@@ -49,82 +54,61 @@ GUARDIAN_RELATIONS = {
 }
 
 
-@dataclass(frozen=True)
-class DeclarationInput:
-    """What a resident types, as strings, from the page or the channel API."""
-
-    name: str
-    id_number: str
-    sex: str
-    birth_date: str
-    phone: str
-    community_code: str
-    address_detail: str
-    housing_type: str
-    reason: str
-    arrival_date: str
-    landlord_name: str = ""
-    landlord_phone: str = ""
-    employer_name: str = ""
-    guardian_name: str = ""
-    guardian_id_number: str = ""
-    guardian_relation: str = ""
+def _input_type() -> type:
+    """What a resident types, as strings, from the page or the channel API: one field for each
+    declared field of the contract, optional where the contract has a default."""
+    contract = DeclarationSubmittedV1.model_fields
+    required = [name for name in DECLARED_FIELDS if contract[name].is_required()]
+    optional = [name for name in DECLARED_FIELDS if not contract[name].is_required()]
+    return make_dataclass(
+        "DeclarationInput",
+        [(name, str) for name in required] + [(name, str, field(default="")) for name in optional],
+        frozen=True,
+    )
 
 
-@dataclass(frozen=True)
-class CleanDeclaration:
-    name: str
-    id_number: str
-    sex: str
-    birth_date: dt.date
-    phone: str
-    community_code: str
-    address_detail: str
-    housing_type: str
-    reason: str
-    arrival_date: dt.date
-    landlord_name: str
-    landlord_phone: str
-    employer_name: str
-    guardian_name: str = ""
-    guardian_id_number: str = ""
-    guardian_relation: str = ""
+DeclarationInput = _input_type()
+
+# The clean values of a declaration, by contract field name, ready for the model and the message.
+CleanDeclaration = dict[str, Any]
 
 
 def _parse_date(
-    field: str, value: str, label_zh: str, label_en: str
+    field_name: str, value: str, label_zh: str, label_en: str
 ) -> tuple[dt.date | None, FieldError | None]:
     try:
         return dt.date.fromisoformat(value.strip()), None
     except ValueError:
         return None, FieldError(
-            field,
+            field_name,
             "date_format",
             f"{label_zh}格式不正确，请按“年-月-日”填写，例如 2026-03-01",
             f"{label_en} must be a date such as 2026-03-01",
         )
 
 
-def _id_error(field: str, exc: IdentifierError) -> FieldError:
-    return FieldError(field, exc.code, exc.message_zh, exc.message_en)
+def _id_error(field_name: str, exc: IdentifierError) -> FieldError:
+    return FieldError(field_name, exc.code, exc.message_zh, exc.message_en)
 
 
-def declaration_check(data: DeclarationInput, *, today: dt.date | None = None) -> CleanDeclaration:
-    """Validate a declaration completely; raise DeclarationInvalid listing every problem."""
-    today = today or timezone.localdate()
-    errors: list[FieldError] = []
-
+def _check_person(
+    data: Any, today: dt.date, errors: list[FieldError], clean: CleanDeclaration
+) -> ResidentId | None:
+    """Name, ID number, and the sex and birth date the ID number must agree with (ID-2, ID-5)."""
     name = data.name.strip()
     if not name:
         errors.append(FieldError("name", "required", "请填写姓名", "Name is required"))
     elif len(name) > 50:
         errors.append(FieldError("name", "too_long", "姓名过长", "Name is too long"))
+    clean["name"] = name
 
     resident_id = None
     try:
         resident_id = parse_resident_id(data.id_number, today=today)
     except IdentifierError as exc:
         errors.append(_id_error("id_number", exc))
+    else:
+        clean["id_number"] = resident_id.number
 
     sex = data.sex.strip().upper()
     if sex not in ("M", "F"):
@@ -134,6 +118,7 @@ def declaration_check(data: DeclarationInput, *, today: dt.date | None = None) -
             check_declared_sex(resident_id, sex)
         except IdentifierError as exc:
             errors.append(_id_error("sex", exc))
+    clean["sex"] = sex
 
     birth_date, err = _parse_date("birth_date", data.birth_date, "出生日期", "Birth date")
     if err:
@@ -143,13 +128,20 @@ def declaration_check(data: DeclarationInput, *, today: dt.date | None = None) -
             check_declared_birth_date(resident_id, birth_date)
         except IdentifierError as exc:
             errors.append(_id_error("birth_date", exc))
+    clean["birth_date"] = birth_date
+    return resident_id
 
-    phone = ""
+
+def _check_contact(data: Any, errors: list[FieldError], clean: CleanDeclaration) -> None:
+    """The declarant's mobile number (ID-13)."""
     try:
-        phone = normalize_mobile(data.phone)
+        clean["phone"] = normalize_mobile(data.phone)
     except IdentifierError as exc:
         errors.append(_id_error("phone", exc))
 
+
+def _check_address(data: Any, errors: list[FieldError], clean: CleanDeclaration) -> None:
+    """Where the declarant lives, in this city, and on what terms (ZJ-3)."""
     community_code = data.community_code.strip()
     if not community_code:
         errors.append(
@@ -169,6 +161,7 @@ def declaration_check(data: DeclarationInput, *, today: dt.date | None = None) -
                 "The address is outside this city; choose a community in this city",
             )
         )
+    clean["community_code"] = community_code
 
     address_detail = data.address_detail.strip()
     if not address_detail:
@@ -184,16 +177,15 @@ def declaration_check(data: DeclarationInput, *, today: dt.date | None = None) -
         errors.append(
             FieldError("address_detail", "too_long", "详细地址过长", "Address is too long")
         )
+    clean["address_detail"] = address_detail
 
-    if data.housing_type not in HousingType.values:
+    if data.housing_type not in HOUSING_TYPE_LABELS:
         errors.append(
             FieldError("housing_type", "required", "请选择住所类型", "Choose a housing type")
         )
-    if data.reason not in ResidenceReason.values:
-        errors.append(FieldError("reason", "required", "请选择居住事由", "Choose a reason"))
+    clean["housing_type"] = data.housing_type
 
     landlord_name = data.landlord_name.strip()
-    landlord_phone = ""
     if data.housing_type == HousingType.RENTED and not landlord_name:
         errors.append(
             FieldError(
@@ -203,13 +195,25 @@ def declaration_check(data: DeclarationInput, *, today: dt.date | None = None) -
                 "For rented housing, enter the landlord's name",
             )
         )
+    clean["landlord_name"] = landlord_name
+    clean["landlord_phone"] = ""
     if data.landlord_phone.strip():
         try:
-            landlord_phone = normalize_mobile(data.landlord_phone)
+            clean["landlord_phone"] = normalize_mobile(data.landlord_phone)
         except IdentifierError as exc:
             errors.append(_id_error("landlord_phone", exc))
 
+
+def _check_stay(
+    data: Any, today: dt.date, errors: list[FieldError], clean: CleanDeclaration
+) -> None:
+    """Why and since when the declarant lives here, and where they work (ZJ-4)."""
+    if data.reason not in RESIDENCE_REASON_LABELS:
+        errors.append(FieldError("reason", "required", "请选择居住事由", "Choose a reason"))
+    clean["reason"] = data.reason
+
     arrival_date, err = _parse_date("arrival_date", data.arrival_date, "来本地日期", "Arrival date")
+    birth_date = clean.get("birth_date")
     if err:
         errors.append(err)
     elif arrival_date is not None:
@@ -231,40 +235,37 @@ def declaration_check(data: DeclarationInput, *, today: dt.date | None = None) -
                     "The arrival date cannot be before the birth date",
                 )
             )
+    clean["arrival_date"] = arrival_date
 
     employer_name = data.employer_name.strip()
     if len(employer_name) > 100:
         errors.append(
             FieldError("employer_name", "too_long", "单位名称过长", "Employer name is too long")
         )
+    clean["employer_name"] = employer_name
 
+
+def declaration_check(data: Any, *, today: dt.date | None = None) -> CleanDeclaration:
+    """Validate a declaration completely; raise DeclarationInvalid listing every problem.
+
+    Returns the clean values under the contract's field names (`DECLARED_FIELDS`)."""
+    today = today or timezone.localdate()
+    errors: list[FieldError] = []
+    clean: CleanDeclaration = {}
+    resident_id = _check_person(data, today, errors, clean)
+    _check_contact(data, errors, clean)
+    _check_address(data, errors, clean)
+    _check_stay(data, today, errors, clean)
     guardian = _check_guardian(data, resident_id, today, errors)
-
+    clean["guardian_name"], clean["guardian_id_number"], clean["guardian_relation"] = guardian
     if errors:
         raise DeclarationInvalid(errors)
-    assert resident_id is not None and birth_date is not None and arrival_date is not None
-    return CleanDeclaration(
-        name=name,
-        id_number=resident_id.number,
-        sex=sex,
-        birth_date=birth_date,
-        phone=phone,
-        community_code=community_code,
-        address_detail=address_detail,
-        housing_type=data.housing_type,
-        reason=data.reason,
-        arrival_date=arrival_date,
-        landlord_name=landlord_name,
-        landlord_phone=landlord_phone,
-        employer_name=employer_name,
-        guardian_name=guardian[0],
-        guardian_id_number=guardian[1],
-        guardian_relation=guardian[2],
-    )
+    assert set(clean) == set(DECLARED_FIELDS)
+    return clean
 
 
 def _check_guardian(
-    data: DeclarationInput,
+    data: Any,
     resident_id: ResidentId | None,
     today: dt.date,
     errors: list[FieldError],
@@ -325,10 +326,6 @@ def _new_reference(now: dt.datetime) -> str:
     return f"JZ{timezone.localtime(now):%y%m%d}{secrets.randbelow(10**8):08d}"
 
 
-def _atomic() -> transaction.Atomic:
-    return transaction.atomic(using=router.db_for_write(Declaration))
-
-
 def declaration_submit(
     *, resident: Resident, data: DeclarationInput, channel: str = "web"
 ) -> Declaration:
@@ -337,29 +334,14 @@ def declaration_submit(
     now = timezone.now()
     for attempt in range(5):
         try:
-            with _atomic():
+            with atomic_for(Declaration):
                 declaration = Declaration.objects.create(
                     reference=_new_reference(now),
                     resident=resident,
                     channel=channel,
-                    name=clean.name,
-                    id_number=clean.id_number,
-                    id_hash=lookup_hash(clean.id_number, purpose="id_number"),
-                    sex=clean.sex,
-                    birth_date=clean.birth_date,
-                    phone=clean.phone,
-                    community_code=clean.community_code,
-                    address_detail=clean.address_detail,
-                    housing_type=clean.housing_type,
-                    landlord_name=clean.landlord_name,
-                    landlord_phone=clean.landlord_phone,
-                    reason=clean.reason,
-                    arrival_date=clean.arrival_date,
-                    employer_name=clean.employer_name,
-                    guardian_name=clean.guardian_name,
-                    guardian_id_number=clean.guardian_id_number,
-                    guardian_relation=clean.guardian_relation,
+                    id_hash=lookup_hash(clean["id_number"], purpose="id_number"),
                     submitted_at=now,
+                    **clean,
                 )
                 DeclarationEvent.objects.create(
                     declaration=declaration, status=DeclarationStatus.SUBMITTED, at=now
@@ -367,24 +349,7 @@ def declaration_submit(
                 emit(
                     zone="portal",
                     message=DeclarationSubmittedV1(
-                        reference=declaration.reference,
-                        name=clean.name,
-                        id_number=clean.id_number,
-                        sex=clean.sex,  # type: ignore[arg-type]
-                        birth_date=clean.birth_date,
-                        phone=clean.phone,
-                        community_code=clean.community_code,
-                        address_detail=clean.address_detail,
-                        housing_type=clean.housing_type,  # type: ignore[arg-type]
-                        landlord_name=clean.landlord_name,
-                        landlord_phone=clean.landlord_phone,
-                        reason=clean.reason,  # type: ignore[arg-type]
-                        arrival_date=clean.arrival_date,
-                        employer_name=clean.employer_name,
-                        guardian_name=clean.guardian_name,
-                        guardian_id_number=clean.guardian_id_number,
-                        guardian_relation=clean.guardian_relation,
-                        declared_at=now,
+                        reference=declaration.reference, declared_at=now, **clean
                     ),
                     aggregate_id=declaration.reference,
                     correlation_id=declaration.reference,
@@ -481,7 +446,7 @@ def declaration_mark_rejected(*, reference: str, ferry_reason: str) -> Declarati
 
     Runs inside the ferry's ack transaction, once per reject. A declaration the police zone has
     already taken up (e.g. a duplicate submission was refused) keeps its status."""
-    with _atomic():
+    with atomic_for(Declaration):
         declaration = Declaration.objects.select_for_update().filter(reference=reference).first()
         if declaration is None or declaration.status != DeclarationStatus.SUBMITTED:
             return None
@@ -502,3 +467,21 @@ def declaration_mark_rejected(*, reference: str, ferry_reason: str) -> Declarati
             client_ref=f"declaration-rejected:{declaration.reference}",
         )
     return declaration
+
+
+def declaration_progress_lookup(*, client_ip: str, reference: str, id_last6: str) -> Declaration:
+    """Progress without log-in (WF-2), for the page and the API alike.
+
+    Limited per client address and per reference (`ONETRIP_PROGRESS_LOOKUPS_PER_MINUTE` each), so
+    neither one client nor many guessing one reference's ID suffix can enumerate; raises
+    `RateLimited` or `DeclarationNotFound`."""
+    limit = settings.ONETRIP_PROGRESS_LOOKUPS_PER_MINUTE
+    for key in (f"progress:ip:{client_ip}", f"progress:ref:{reference.strip().upper()[:40]}"):
+        rate_limit_hit(
+            key=key,
+            limit=limit,
+            window_seconds=60,
+            message_zh="查询过于频繁，请{seconds}秒后再试",
+            message_en="Too many lookups; try again in {seconds} seconds",
+        )
+    return declaration_progress(reference=reference, id_last6=id_last6)

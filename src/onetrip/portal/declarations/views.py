@@ -4,37 +4,31 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from django.conf import settings
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from onetrip.common import divisions
+from onetrip.common.errors import RateLimited
 from onetrip.common.masking import mask_id_number
 from onetrip.portal.accounts.auth import current_resident, resident_required
 
 from .errors import DeclarationInvalid, DeclarationNotFound
 from .models import HousingType, ResidenceReason
-from .selectors import declaration_of_resident, declaration_progress, declarations_of
-from .services import GUARDIAN_RELATIONS, DeclarationInput, declaration_submit
+from .selectors import declaration_of_resident, declarations_of
+from .services import (
+    GUARDIAN_RELATIONS,
+    DeclarationInput,
+    declaration_progress_lookup,
+    declaration_submit,
+)
 
 INPUT_FIELDS = [f.name for f in fields(DeclarationInput)]
 
 
 def client_ip(request: HttpRequest) -> str:
+    """The client's address as the server sees it (a proxy in front sets REMOTE_ADDR)."""
     return request.META.get("REMOTE_ADDR", "")
-
-
-def rate_limited(key: str, *, limit: int, window_seconds: int) -> bool:
-    """Count a hit against `key`; True once more than `limit` hits fall in the window."""
-    cache.add(key, 0, window_seconds)
-    try:
-        hits = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, window_seconds)
-        hits = 1
-    return hits > limit
 
 
 def address_options(values: dict[str, str]) -> dict[str, object]:
@@ -129,12 +123,15 @@ def progress(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {"reference": reference, "id_last6": id_last6}
     if not (reference or id_last6):
         return render(request, "declarations/progress.html", context)
-    limit = settings.ONETRIP_PROGRESS_LOOKUPS_PER_MINUTE
-    if rate_limited(f"progress:{client_ip(request)}", limit=limit, window_seconds=60):
-        context["error"] = _("查询过于频繁，请一分钟后再试")
-        return render(request, "declarations/progress.html", context, status=429)
     try:
-        context["d"] = declaration_progress(reference=reference, id_last6=id_last6)
+        context["d"] = declaration_progress_lookup(
+            client_ip=client_ip(request), reference=reference, id_last6=id_last6
+        )
+    except RateLimited as exc:
+        context["error"] = exc.message
+        response = render(request, "declarations/progress.html", context, status=429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
     except DeclarationNotFound:
         context["error"] = _("未查到该申报：请核对申报编号和身份证号后六位")
         return render(request, "declarations/progress.html", context, status=404)

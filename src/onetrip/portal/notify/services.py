@@ -15,11 +15,12 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import router, transaction
+from django.db import transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from onetrip.common.crypto import lookup_hash
+from onetrip.common.db import atomic_for, db_for
 
 from .clients.sms import SmsGateway, SmsGatewayError, get_gateway
 from .models import SmsMessage
@@ -45,10 +46,6 @@ MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 Status = SmsMessage.Status
 
 
-def _db() -> str:
-    return router.db_for_write(SmsMessage) or "default"
-
-
 def _enqueue(sms_id: uuid.UUID | str, *, run_after: datetime | None = None) -> None:
     """Enqueue the send task. A delayed retry on a backend that cannot defer waits for the sweep."""
     task = sms_send_task
@@ -71,7 +68,7 @@ def sms_queue(
     Precondition: call inside `transaction.atomic()` — the message is queued only if the caller's
     change commits, and the send starts on commit. With `client_ref`, queueing the same reference
     again returns the first message and sends nothing more."""
-    db = _db()
+    db = db_for(SmsMessage)
     if not transaction.get_connection(db).in_atomic_block:
         raise TransactionManagementError("sms_queue must be called inside transaction.atomic()")
     if not MOBILE_RE.match(phone):
@@ -100,9 +97,8 @@ def sms_send(*, sms_id: str | uuid.UUID, gateway: SmsGateway | None = None) -> s
     """Send one queued SMS if it is due; return the status it ends in.
 
     Idempotent: a row that is not queued (already sending, sent or failed) is left alone."""
-    db = _db()
     now = timezone.now()
-    with transaction.atomic(using=db):
+    with atomic_for(SmsMessage):
         sms = SmsMessage.objects.select_for_update().filter(pk=sms_id).first()
         if sms is None:
             logger.warning("sms-send missing sms_id=%s", sms_id)
@@ -131,7 +127,7 @@ def sms_send(*, sms_id: str | uuid.UUID, gateway: SmsGateway | None = None) -> s
 
 
 def _record_sent(sms_id: uuid.UUID, *, provider_id: str) -> str:
-    with transaction.atomic(using=_db()):
+    with atomic_for(SmsMessage):
         sms = SmsMessage.objects.select_for_update().get(pk=sms_id)
         if sms.status == Status.SENT:
             return sms.status
@@ -147,8 +143,8 @@ def _record_sent(sms_id: uuid.UUID, *, provider_id: str) -> str:
 
 
 def _record_failure(sms_id: uuid.UUID, *, error: str, retryable: bool) -> str:
-    db = _db()
-    with transaction.atomic(using=db):
+    db = db_for(SmsMessage)
+    with atomic_for(SmsMessage):
         sms = SmsMessage.objects.select_for_update().get(pk=sms_id)
         if sms.status != Status.SENDING:
             logger.info("sms-send late-failure sms_id=%s status=%s", sms.id, sms.status)
@@ -181,7 +177,7 @@ def sms_sweep() -> int:
     (or to failed when out of attempts). Queued rows due for longer than QUEUED_GRACE lost their
     task, or wait for a retry on a backend that cannot defer. Run it every minute or so."""
     now = timezone.now()
-    with transaction.atomic(using=_db()):
+    with atomic_for(SmsMessage):
         stuck = list(
             SmsMessage.objects.select_for_update(skip_locked=True).filter(
                 status=Status.SENDING, updated_at__lt=now - SENDING_TIMEOUT

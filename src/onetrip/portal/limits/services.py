@@ -1,0 +1,63 @@
+"""Fixed-window rate limits that hold under concurrency and across servers.
+
+Each hit is one short transaction whose first statement is a conditional UPDATE: on PostgreSQL it
+takes the key's row lock, on SQLite the database's write lock, so parallel hits queue and the count
+is exact. The window starts with the first hit and ends `window_seconds` later whatever happens
+in between; `Retry-After` is the real time left.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+from django.db.models import F
+from django.utils import timezone
+
+from onetrip.common.db import atomic_for
+from onetrip.common.errors import RateLimited
+
+from .models import RateLimitWindow
+
+
+def rate_limit_hit(
+    *,
+    key: str,
+    limit: int,
+    window_seconds: int,
+    message_zh: str,
+    message_en: str,
+    now: datetime | None = None,
+) -> int:
+    """Count one hit on `key`; raise `RateLimited` (with `retry_after`) past `limit` hits in the
+    window. The messages may name `{seconds}`, the time left. Returns the hits so far."""
+    now = now or timezone.now()
+    window = timedelta(seconds=window_seconds)
+    key = key[:200]
+    with atomic_for(RateLimitWindow):
+        rows = RateLimitWindow.objects.filter(key=key)
+        counted = rows.filter(window_started_at__gt=now - window).update(hits=F("hits") + 1)
+        if not counted and not rows.update(window_started_at=now, hits=1):
+            RateLimitWindow.objects.bulk_create(
+                [RateLimitWindow(key=key, window_started_at=now, hits=0)], ignore_conflicts=True
+            )
+            rows.update(hits=F("hits") + 1)
+        current = rows.values_list("window_started_at", "hits").get()
+    started, hits = current
+    if hits > limit:
+        retry_after = max(1, math.ceil((started + window - now).total_seconds()))
+        raise RateLimited(
+            "rate_limited",
+            message_zh.format(seconds=retry_after),
+            message_en.format(seconds=retry_after),
+            retry_after=retry_after,
+        )
+    return hits
+
+
+def rate_limit_prune(*, older_than: timedelta = timedelta(days=1)) -> int:
+    """Forget windows long over; returns how many rows were deleted."""
+    deleted, _ = RateLimitWindow.objects.filter(
+        window_started_at__lt=timezone.now() - older_than
+    ).delete()
+    return deleted

@@ -1,0 +1,92 @@
+"""Fixed-window rate limits: exact under parallel requests, released when the window ends, with
+the real time left (hostile testing found 31 answers where 10 were allowed, and a window that
+every refused request pushed back)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connections
+from django.utils import timezone
+
+from onetrip.common.errors import RateLimited
+from onetrip.portal.limits.models import RateLimitWindow
+from onetrip.portal.limits.services import rate_limit_hit
+
+MESSAGES = {"message_zh": "请{seconds}秒后再试", "message_en": "retry in {seconds} s"}
+
+
+@pytest.mark.django_db(databases=["default", "police"])
+def test_the_limit_admits_exactly_limit_hits():
+    for n in range(1, 4):
+        assert rate_limit_hit(key="k", limit=3, window_seconds=60, **MESSAGES) == n
+    with pytest.raises(RateLimited) as info:
+        rate_limit_hit(key="k", limit=3, window_seconds=60, **MESSAGES)
+    assert info.value.status == 429
+    assert info.value.message_zh == f"请{info.value.retry_after}秒后再试"
+
+
+@pytest.mark.django_db(databases=["default", "police"])
+def test_refused_hits_do_not_move_the_window_and_it_releases_on_time():
+    start = timezone.now()
+    rate_limit_hit(key="k", limit=1, window_seconds=60, now=start, **MESSAGES)
+    for seconds in (10, 30, 59):
+        with pytest.raises(RateLimited) as info:
+            rate_limit_hit(
+                key="k",
+                limit=1,
+                window_seconds=60,
+                now=start + dt.timedelta(seconds=seconds),
+                **MESSAGES,
+            )
+        assert info.value.retry_after == 60 - seconds
+    assert (
+        rate_limit_hit(
+            key="k", limit=1, window_seconds=60, now=start + dt.timedelta(seconds=61), **MESSAGES
+        )
+        == 1
+    )
+
+
+@pytest.mark.django_db(databases=["default", "police"])
+def test_keys_are_counted_apart():
+    rate_limit_hit(key="a", limit=1, window_seconds=60, **MESSAGES)
+    rate_limit_hit(key="b", limit=1, window_seconds=60, **MESSAGES)
+    assert RateLimitWindow.objects.count() == 2
+
+
+@pytest.mark.django_db(databases=["default", "police"], transaction=True)
+def test_a_parallel_burst_never_exceeds_the_limit():
+    """40 threads, each its own connection, hit one key with a limit of 10."""
+
+    def hit(_: int) -> str:
+        try:
+            rate_limit_hit(key="burst", limit=10, window_seconds=60, **MESSAGES)
+            return "ok"
+        except RateLimited:
+            return "limited"
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        outcomes = list(pool.map(hit, range(40)))
+    assert outcomes.count("ok") == 10
+    assert outcomes.count("limited") == 30
+    assert RateLimitWindow.objects.get(key="burst").hits == 40
+
+
+@pytest.mark.django_db(databases=["default", "police"])
+def test_progress_is_limited_per_reference_as_well_as_per_address(client, settings):
+    settings.ONETRIP_PROGRESS_LOOKUPS_PER_MINUTE = 2
+    codes = [
+        client.get(
+            "/api/v1/progress",
+            {"reference": "JZ1", "id_last6": f"00000{n}"},
+            HTTP_HOST="portal.testserver",
+            REMOTE_ADDR=f"203.0.113.{n}",
+        ).status_code
+        for n in range(4)
+    ]
+    assert codes == [404, 404, 429, 429]

@@ -1,0 +1,3 @@
+from tests.portal.notify.conftest import sms_simulator
+
+__all__ = ["sms_simulator"]
