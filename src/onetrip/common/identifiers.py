@@ -1,33 +1,151 @@
-"""Validation of Chinese identifiers (DOMAIN §5): resident ID numbers, mobile numbers, USCCs.
+"""Validation of Chinese identifiers (DOMAIN §5): resident ID numbers, mobile numbers, USCCs and
+the references the portal issues.
 
-Pure Python, no Django. Every failure is an :class:`IdentifierError` with a stable ``code`` and a
-message in Simplified Chinese and in English, so a form, an API and a bulk import report the same
-thing.
+No Django models or settings. Every failure is an :class:`IdentifierError`, the application's
+:class:`~onetrip.common.errors.ApplicationError` with a stable ``code`` and a message in
+Simplified Chinese and in English, so a form, an API and a bulk import report the same thing.
+
+One normalisation at the boundary
+---------------------------------
+Every validator first passes its input through :func:`normalize_identifier` and returns a pure
+ASCII value; callers store, hash, send and compare only that value, never their raw input. The
+rule, decided deliberately:
+
+1. Anything longer than :data:`MAX_INPUT_LENGTH` (64) characters is refused with the
+   validator's own length/format code before any other work, so a megabyte of input costs
+   nothing. So is anything that is not a ``str``.
+2. Full-width forms U+FF01–U+FF5E (``０``–``９``, ``Ａ``–``Ｚ``, ``ｘ``, ``（``, ``－``…)
+   become their ASCII characters. They are what a Chinese input method types in full-width (全角)
+   mode, and they stand for exactly those ASCII characters.
+3. Whitespace — the ASCII whitespace characters and the Unicode space separators (category Zs:
+   U+3000 ideographic space, no-break space, thin spaces…) — is removed wherever it occurs,
+   because people group digits with spaces (``138 0013 8000``). Each validator may also drop
+   a few ASCII separators of its own (dashes and parentheses in phone numbers).
+4. Everything else that is not printable ASCII is refused, never silently kept or mapped:
+
+   - ``non_ascii_digit``: a character Unicode calls numeric but that is not ``0``–``9``:
+     Arabic-Indic ``٣``, Devanagari ``३``, superscript ``²``, circled ``①``, mathematical
+     ``𝟏``, Roman numeral ``Ⅻ``, Chinese numerals ``三``…;
+   - ``non_ascii_character``: any other non-ASCII character (letters of other scripts that look
+     like ``X`` or ``O``, zero-width and direction marks, em dashes, lone surrogates…);
+   - ``control_character``: an ASCII control character other than whitespace (NUL, ESC, DEL…).
+
+Why not NFKC, and why refuse rather than convert other digits: NFKC maps full-width forms as
+wanted, but it also maps ``²``, ``①``, ``𝟏`` and ``Ⅻ`` to ASCII (``Ⅻ`` even to ``XII``), while it
+leaves ``٣`` and ``३`` alone, which Python's ``\\d``, ``str.isdigit()`` and ``int()`` then accept.
+Converting every decimal digit (``unicodedata.decimal``) would be consistent, but nobody in
+mainland China types an ID number or a phone number in Arabic-Indic or Devanagari digits: such
+input is a mistake or probing, and accepting it invites one person with two spellings (two
+accounts, two throttles) and non-ASCII numbers at the SMS gateway and the police zone. Refusing
+with a specific code tells an honest user exactly what to fix. Only the full-width forms, which a
+Chinese keyboard really produces, are converted. Every pattern below is ASCII-only (``[0-9]``,
+``re.ASCII``); nothing here relies on ``str.isdigit()`` or ``int()`` accepting only ASCII.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Final, Literal
 
 from onetrip.common import divisions
+from onetrip.common.errors import ApplicationError
 
 Sex = Literal["M", "F"]
 
 
-class IdentifierError(ValueError):
+class IdentifierError(ApplicationError):
     """An identifier failed validation. ``code`` is stable and safe to log; the messages are for
-    people and never contain the identifier itself."""
+    people and never contain the identifier itself. The only exception the validators raise, for
+    any input, so a caller needs exactly one ``except``. It is no longer a ``ValueError``: an
+    ``except ValueError`` around a validator catches nothing from here."""
 
-    def __init__(self, code: str, message_zh: str, message_en: str) -> None:
-        super().__init__(f"{code}: {message_en}")
-        self.code = code
-        self.message_zh = message_zh
-        self.message_en = message_en
+    def __init__(self, code: str, message_zh: str, message_en: str, *, field: str = "") -> None:
+        super().__init__(code, message_zh, message_en, field=field)
+
+
+# --- The one normalisation -------------------------------------------------------------------
+
+#: Longest raw input any validator looks at (an 18-character number with spaces, a ``+86``
+#: prefix and dashes stays far below it).
+MAX_INPUT_LENGTH: Final = 64
+
+#: ASCII whitespace plus every Unicode space separator (category Zs).
+WHITESPACE: Final = frozenset(
+    " \t\n\r\f\v\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u202f\u205f\u3000"
+)
+_FULL_WIDTH_FIRST: Final = 0xFF01  # ！
+_FULL_WIDTH_LAST: Final = 0xFF5E  # ～
+_FULL_WIDTH_OFFSET: Final = 0xFEE0
+
+
+def normalize_identifier(
+    value: str,
+    *,
+    label_zh: str,
+    label_en: str,
+    invalid: Callable[[], IdentifierError],
+    separators: str = "",
+) -> str:
+    """``value`` as pure printable ASCII without whitespace (or ``separators``), following the
+    module's rule; the one normalisation every validator uses.
+
+    ``label_zh``/``label_en`` name the identifier in the messages (身份证号码, ID number).
+    ``invalid`` builds the validator's own length/format error, raised for input that is not a
+    string or is longer than :data:`MAX_INPUT_LENGTH`. ``separators`` are ASCII characters
+    dropped after full-width conversion. Letters keep their case; callers upper-case the
+    (ASCII) result where case does not matter.
+
+    When several problems occur, a non-ASCII digit is reported first: it is the likeliest cause
+    and the most precise message.
+    """
+    if not isinstance(value, str) or len(value) > MAX_INPUT_LENGTH:
+        raise invalid()
+    out: list[str] = []
+    non_digit = non_char = control = False
+    for ch in value:
+        point = ord(ch)
+        if _FULL_WIDTH_FIRST <= point <= _FULL_WIDTH_LAST:
+            ch = chr(point - _FULL_WIDTH_OFFSET)
+            point = ord(ch)
+        if ch in WHITESPACE or ch in separators:
+            continue
+        if point > 0x7E:
+            if point == 0x7F:
+                control = True
+            elif ch.isnumeric():
+                non_digit = True
+            else:
+                non_char = True
+        elif point < 0x20:
+            control = True
+        else:
+            out.append(ch)
+    if non_digit:
+        raise IdentifierError(
+            "non_ascii_digit",
+            f"{label_zh}只能使用数字0-9，"
+            "请勿使用阿拉伯-印度数字、天城文数字、上标、圆圈数字或中文数字等",
+            f"The {label_en} must be written with the digits 0-9; digits of other scripts "
+            "(Arabic-Indic, Devanagari, superscript, circled, Chinese…) are not accepted",
+        )
+    if non_char:
+        raise IdentifierError(
+            "non_ascii_character",
+            f"{label_zh}含有不允许的字符，请只填写数字0-9和英文字母",
+            f"The {label_en} contains characters that are not allowed; "
+            "use only the digits 0-9 and Latin letters",
+        )
+    if control:
+        raise IdentifierError(
+            "control_character",
+            f"{label_zh}含有不可见的控制字符，请重新输入",
+            f"The {label_en} contains invisible control characters; please type it again",
+        )
+    return "".join(out)
 
 
 # --- 居民身份证号码 (GB 11643-1999), DOMAIN ID-1…ID-7 -----------------------------------------
@@ -35,7 +153,10 @@ class IdentifierError(ValueError):
 ID_WEIGHTS: Final = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS: Final = "10X98765432"
 MIN_BIRTH_YEAR: Final = 1900
-_ID_BODY = re.compile(r"^\d{17}[0-9X]$")
+_ID_BODY: Final = re.compile(r"[0-9]{17}[0-9X]", re.ASCII)
+_ID_BODY17: Final = re.compile(r"[0-9]{17}", re.ASCII)
+_ID_FIRST_GENERATION: Final = re.compile(r"[0-9]{15}", re.ASCII)
+_REGION_CODE: Final = re.compile(r"[0-9]{6}", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -60,16 +181,26 @@ class ResidentId:
         return years
 
 
+def _id_length_error() -> IdentifierError:
+    return IdentifierError("id_length", "身份证号码应为18位", "An ID number has 18 characters")
+
+
+def _id_format_error() -> IdentifierError:
+    return IdentifierError(
+        "id_format",
+        "身份证号码前17位应为数字，最后一位为数字或X",
+        "The first 17 characters must be digits and the last a digit or X",
+    )
+
+
 def id_check_char(body17: str) -> str:
-    """The ISO 7064 MOD 11-2 check character of the first 17 digits (ID-3)."""
-    total = sum(int(c) * w for c, w in zip(body17, ID_WEIGHTS, strict=True))
+    """The ISO 7064 MOD 11-2 check character of the first 17 digits (ID-3).
+
+    Only ASCII digits count (``int()`` would also take ``٣``); anything else is ``id_format``."""
+    if not isinstance(body17, str) or not _ID_BODY17.fullmatch(body17):
+        raise _id_format_error()
+    total = sum((ord(c) - 48) * w for c, w in zip(body17, ID_WEIGHTS, strict=True))
     return ID_CHECK_CHARS[total % 11]
-
-
-def _normalize(value: str) -> str:
-    """NFKC (full-width digits and letters from Chinese input methods), no whitespace, upper."""
-    text = unicodedata.normalize("NFKC", value)
-    return "".join(text.split()).upper()
 
 
 def region_code_ever_existed(code: str) -> bool:
@@ -79,9 +210,10 @@ def region_code_ever_existed(code: str) -> bool:
     Two sources, either suffices: python-stdnum's historical table (``stdnum/cn/loc.dat``, built
     from Wikipedia's code lists since 1980) and the deployment city's own divisions, current and
     retired (:mod:`onetrip.common.divisions`). The second covers codes the table lacks, e.g.
-    临平区 330113 and 钱塘区 330114 (2021) are missing from python-stdnum 2.2.
+    临平区 330113 and 钱塘区 330114 (2021) are missing from python-stdnum 2.2. Six ASCII digits
+    only: ``str.isdigit()`` would let ``３３０１１３`` or ``٣٣٠١١٣`` through to the look-ups.
     """
-    if len(code) != 6 or not code.isdigit():
+    if not isinstance(code, str) or not _REGION_CODE.fullmatch(code):
         return False
     if code in divisions.district_codes_ever():
         return True
@@ -110,7 +242,9 @@ def parse_resident_id(
 
     The checks run in this order, and the first failure is raised:
 
-    1. normalise: NFKC (full-width input), strip all whitespace, upper-case ``x`` (ID-4);
+    1. normalise (:func:`normalize_identifier`): full-width to ASCII, whitespace removed,
+       ``non_ascii_digit``/``non_ascii_character``/``control_character`` for anything else,
+       ``id_length`` for input over :data:`MAX_INPUT_LENGTH`; then upper-case ``x`` (ID-4);
     2. ``id_length``: not 18 characters; a 15-digit number gets its own code,
        ``id_first_generation``, because those numbers are obsolete (ID-7);
     3. ``id_format``: positions 1–17 digits, position 18 a digit or ``X`` (ID-4);
@@ -131,8 +265,10 @@ def parse_resident_id(
 
     ``today`` defaults to :meth:`date.today`; Django callers pass ``timezone.localdate()``.
     """
-    number = _normalize(value)
-    if len(number) == 15 and number.isdigit():
+    number = normalize_identifier(
+        value, label_zh="身份证号码", label_en="ID number", invalid=_id_length_error
+    ).upper()
+    if _ID_FIRST_GENERATION.fullmatch(number):
         raise IdentifierError(
             "id_first_generation",
             "15位一代身份证号码已停止使用，请输入18位身份证号码",
@@ -140,17 +276,10 @@ def parse_resident_id(
             "enter the 18-digit number",
         )
     if len(number) != 18:
-        raise IdentifierError(
-            "id_length",
-            "身份证号码应为18位",
-            "An ID number has 18 characters",
-        )
-    if not _ID_BODY.match(number):
-        raise IdentifierError(
-            "id_format",
-            "身份证号码前17位应为数字，最后一位为数字或X",
-            "The first 17 characters must be digits and the last a digit or X",
-        )
+        raise _id_length_error()
+    if not _ID_BODY.fullmatch(number):
+        raise _id_format_error()
+    # Safe: positions 1-17 are ASCII digits now.
     try:
         birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
@@ -198,7 +327,7 @@ def is_valid_resident_id(value: str, *, today: date | None = None) -> bool:
 
 def check_declared_sex(resident_id: ResidentId, sex: str) -> None:
     """Raise ``id_sex_mismatch`` unless ``sex`` ("M"/"F", or 男/女) matches the number (ID-2)."""
-    declared = {"男": "M", "女": "F"}.get(sex, sex.upper())
+    declared = {"男": "M", "女": "F"}.get(sex, sex.upper()) if isinstance(sex, str) else ""
     if declared != resident_id.sex:
         raise IdentifierError(
             "id_sex_mismatch",
@@ -219,30 +348,47 @@ def check_declared_birth_date(resident_id: ResidentId, birth_date: date) -> None
 
 # --- Mobile numbers, DOMAIN ID-13…ID-15 ------------------------------------------------------
 
-MOBILE_LENIENT: Final = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
+MOBILE_LENIENT: Final = re.compile(r"^(?:\+?86)?(1[3-9][0-9]{9})$", re.ASCII)
 MOBILE_STRICT: Final = re.compile(
-    r"^(?:\+?86)?(1(?:3\d{3}|4[57]\d{2}|5[^4\D]\d{2}|8\d{3}|7(?:[0-35-9]\d{2}|4(?:0\d|1[0-2]|9\d))"
-    r"|9[0-35-9]\d{2}|6[2567]\d{2}|4[579]\d{2})\d{6})$"
+    r"^(?:\+?86)?(1(?:3[0-9]{3}|4[57][0-9]{2}|5[0-35-9][0-9]{2}|8[0-9]{3}"
+    r"|7(?:[0-35-9][0-9]{2}|4(?:0[0-9]|1[0-2]|9[0-9]))"
+    r"|9[0-35-9][0-9]{2}|6[2567][0-9]{2}|4[579][0-9]{2})[0-9]{6})$",
+    re.ASCII,
 )
-_PHONE_SEPARATORS = re.compile(r"[\s\-()（）]")
+#: Dropped from phone input after full-width conversion (so ``（）`` and ``－`` count too).
+PHONE_SEPARATORS: Final = "-()"
+
+
+def _phone_format_error() -> IdentifierError:
+    return IdentifierError(
+        "phone_format",
+        "请输入11位中国大陆手机号码",
+        "Enter an 11-digit mainland China mobile number",
+    )
 
 
 def normalize_mobile(value: str, *, strict: bool = False) -> str:
-    """The 11-digit mainland mobile number in ``value``, or ``phone_format`` (ID-13).
+    """The 11-digit mainland mobile number in ``value``, in ASCII digits, or an
+    :class:`IdentifierError` (ID-13): ``phone_format``, or a normalisation code
+    (``non_ascii_digit`` for ``١٣٨٠٠١٣٨٠٠٠``).
 
     Accepts full-width digits, spaces, dashes and parentheses, and a ``+86``/``86`` prefix. The
     default is the lenient rule ``1[3-9]`` + 9 digits, for input; ``strict=True`` applies the
     rule for numbers that can receive SMS (no 154, 194, 13-digit IoT…). The carrier is never
-    derived from the prefix (ID-15, number portability).
+    derived from the prefix (ID-15, number portability). Callers must store, hash and send the
+    returned value, never their raw input: that is what makes one phone one account and one
+    throttle.
     """
-    text = _PHONE_SEPARATORS.sub("", unicodedata.normalize("NFKC", value))
-    match = (MOBILE_STRICT if strict else MOBILE_LENIENT).match(text)
+    text = normalize_identifier(
+        value,
+        label_zh="手机号码",
+        label_en="mobile number",
+        invalid=_phone_format_error,
+        separators=PHONE_SEPARATORS,
+    )
+    match = (MOBILE_STRICT if strict else MOBILE_LENIENT).fullmatch(text)
     if not match:
-        raise IdentifierError(
-            "phone_format",
-            "请输入11位中国大陆手机号码",
-            "Enter an 11-digit mainland China mobile number",
-        )
+        raise _phone_format_error()
     return match.group(1)
 
 
@@ -250,7 +396,10 @@ def normalize_mobile(value: str, *, strict: bool = False) -> str:
 
 USCC_ALPHABET: Final = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS: Final = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-USCC_FORMAT: Final = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+USCC_FORMAT: Final = re.compile(
+    r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$", re.ASCII
+)
+_USCC_BODY17: Final = re.compile(r"[0-9A-HJ-NPQRTUWXY]{17}", re.ASCII)
 
 #: Registration department (position 1) → organisation categories (position 2), ID-10.
 #: [UNCERTAIN] whether A and N come from amendments; pass your own table to validate_uscc.
@@ -270,8 +419,27 @@ USCC_CATEGORIES: Final[Mapping[str, frozenset[str]]] = {
 }
 
 
+def _uscc_length_error() -> IdentifierError:
+    return IdentifierError(
+        "uscc_length",
+        "统一社会信用代码应为18位",
+        "A unified social credit code has 18 characters",
+    )
+
+
+def _uscc_format_error() -> IdentifierError:
+    return IdentifierError(
+        "uscc_format",
+        "统一社会信用代码含有无效字符（不使用I、O、S、V、Z）",
+        "The unified social credit code contains invalid characters (I, O, S, V, Z are never used)",
+    )
+
+
 def uscc_check_char(body17: str) -> str:
-    """The ISO 7064 MOD 31-3 check character of the first 17 characters (ID-9)."""
+    """The ISO 7064 MOD 31-3 check character of the first 17 characters (ID-9); ``uscc_format``
+    for characters outside the 31-character set."""
+    if not isinstance(body17, str) or not _USCC_BODY17.fullmatch(body17):
+        raise _uscc_format_error()
     total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(body17, USCC_WEIGHTS, strict=True))
     return USCC_ALPHABET[(31 - total % 31) % 31]
 
@@ -281,8 +449,10 @@ def validate_uscc(
     *,
     categories: Mapping[str, frozenset[str]] | None = USCC_CATEGORIES,
 ) -> str:
-    """The normalised USCC (ID-8…ID-11), or an :class:`IdentifierError`:
+    """The normalised USCC (ID-8…ID-11), in ASCII, or an :class:`IdentifierError`:
 
+    - a normalisation code (``non_ascii_digit``, ``non_ascii_character``,
+      ``control_character``), see :func:`normalize_identifier`;
     - ``uscc_length``: not 18 characters after removing whitespace and dashes;
     - ``uscc_format``: characters outside the 31-character set (I, O, S, V, Z never occur) or
       positions 3–8 not digits;
@@ -293,20 +463,17 @@ def validate_uscc(
     Own implementation, because python-stdnum requires positions 1–8 to be digits and so rejects
     valid codes of departments A, N and Y (ID-11).
     """
-    code = re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", value)).upper()
+    code = normalize_identifier(
+        value,
+        label_zh="统一社会信用代码",
+        label_en="unified social credit code",
+        invalid=_uscc_length_error,
+        separators="-",
+    ).upper()
     if len(code) != 18:
-        raise IdentifierError(
-            "uscc_length",
-            "统一社会信用代码应为18位",
-            "A unified social credit code has 18 characters",
-        )
-    if not USCC_FORMAT.match(code):
-        raise IdentifierError(
-            "uscc_format",
-            "统一社会信用代码含有无效字符（不使用I、O、S、V、Z）",
-            "The unified social credit code contains invalid characters (I, O, S, V, Z are "
-            "never used)",
-        )
+        raise _uscc_length_error()
+    if not USCC_FORMAT.fullmatch(code):
+        raise _uscc_format_error()
     if categories is not None and code[1] not in categories.get(code[0], frozenset()):
         raise IdentifierError(
             "uscc_category",
@@ -330,6 +497,8 @@ def uscc_org_code_consistent(code: str) -> bool:
     """Whether the embedded GB 11714 organisation code (positions 9–17) carries a correct check
     character (ID-12). [UNCERTAIN] that every issued code passes: use it as a warning for staff,
     never as a hard failure. ``code`` should already have passed :func:`validate_uscc`."""
+    if not isinstance(code, str):
+        return False
     org = code[8:17]
     if len(org) != 9 or any(c not in _BASE36 for c in org[:8]):
         return False
@@ -337,3 +506,37 @@ def uscc_org_code_consistent(code: str) -> bool:
     check = 11 - total % 11
     expected = {10: "X", 11: "0"}.get(check, str(check))
     return org[8] == expected
+
+
+# --- References the portal issues (申报编号) -------------------------------------------------
+
+#: Two capital letters naming the document type, the six-digit local date (``yymmdd``) and eight
+#: random digits: ``JZ25060112345678`` for a residence declaration (居住登记申报), see
+#: ``onetrip.portal.declarations.services``. Another document type (a permit application) keeps
+#: the shape with its own prefix, so the pattern does not list prefixes.
+REFERENCE_FORMAT: Final = re.compile(r"[A-Z]{2}[0-9]{14}", re.ASCII)
+
+
+def _reference_format_error() -> IdentifierError:
+    return IdentifierError(
+        "reference_format",
+        "申报编号格式不正确，应为2个字母加14位数字，例如 JZ25060112345678",
+        "A reference is two letters and 14 digits, such as JZ25060112345678",
+    )
+
+
+def normalize_reference(value: str) -> str:
+    """A declaration or application reference as the portal issued it (upper-case ASCII), for
+    look-ups: residents copy references from SMS into full-width input methods, type them in
+    lower case or group them with spaces and dashes. ``reference_format`` or a normalisation code
+    otherwise, so an ``٢`` never reaches the database query."""
+    reference = normalize_identifier(
+        value,
+        label_zh="申报编号",
+        label_en="reference",
+        invalid=_reference_format_error,
+        separators="-",
+    ).upper()
+    if not REFERENCE_FORMAT.fullmatch(reference):
+        raise _reference_format_error()
+    return reference
