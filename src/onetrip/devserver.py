@@ -138,6 +138,7 @@ def services(env: dict[str, str]) -> list[Service]:
             env,
         ),
         Service("sms-sweeper", _onetrip("portal", "sms_sweep", "--every", "60"), env),
+        Service("audit-anchor", _onetrip("police", "audit", "anchor", "--every", "60"), env),
         Service(
             "worker-police",
             _onetrip(

@@ -162,3 +162,18 @@ ONETRIP_LOGIN_LOCKOUT_SECONDS = int(os.environ.get("ONETRIP_LOGIN_LOCKOUT_SECOND
 
 # Serve /metrics on each zone (restrict it to the monitoring network at the proxy).
 ONETRIP_METRICS_ENABLED = os.environ.get("ONETRIP_METRICS_ENABLED", "1") == "1"
+
+# Audit chain of the police zone (DOMAIN MLPS-5; docs/operations.md "Audit anchors"). HMAC keys
+# the audit database never holds: "keyid:base64key" entries, newest first, in ONETRIP_AUDIT_KEYS
+# or (winning) one a line in the file ONETRIP_AUDIT_KEYS_FILE. The dev key is public and only for
+# `make up`. Events chained before keys existed are accepted up to AUDIT_LEGACY_THROUGH. Signed
+# checkpoints of the chain's head are appended to AUDIT_ANCHOR_FILE, which in production lives
+# on another host or on WORM storage.
+AUDIT_KEYS = os.environ.get(
+    "ONETRIP_AUDIT_KEYS", "dev-public:COMwNISRw3DUhY1gidNoMRGhPz5LsKU5QNQeKJrVg5g="
+)
+AUDIT_KEYS_FILE = os.environ.get("ONETRIP_AUDIT_KEYS_FILE", "")
+AUDIT_LEGACY_THROUGH = int(os.environ.get("ONETRIP_AUDIT_LEGACY_THROUGH", "0"))
+AUDIT_ANCHOR_FILE = Path(
+    os.environ.get("ONETRIP_AUDIT_ANCHOR_FILE", VAR_DIR / "audit" / "police-anchors.jsonl")
+)

@@ -39,3 +39,5 @@ TEMPLATES = POLICE_TEMPLATES
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": []}}
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+AUDIT_KEYS = "test-1:duqXHQz95nWq0vV+M06Xm/ZGXUpRNkKHnsGOCkelrG0="

@@ -78,9 +78,10 @@ def test_raw_sql_insert_is_still_allowed(append, raw_sql):
     append()
     raw_sql(
         "INSERT INTO police_audit_auditevent (sequence, occurred_at, actor, actor_role, "
-        "station_code, action, object_type, object_id, purpose, success, detail, prev_hash, hash) "
-        "SELECT 2, occurred_at, actor, actor_role, station_code, action, object_type, object_id, "
-        "purpose, success, detail, hash, hash FROM police_audit_auditevent WHERE sequence = 1"
+        "station_code, action, object_type, object_id, purpose, success, detail, prev_hash, hash, "
+        "key_id) SELECT 2, occurred_at, actor, actor_role, station_code, action, object_type, "
+        "object_id, purpose, success, detail, hash, hash, key_id FROM police_audit_auditevent "
+        "WHERE sequence = 1"
     )
     assert AuditEvent.objects.count() == 2
 
@@ -116,8 +117,9 @@ def test_sequence_must_be_positive(append, raw_sql):
         raw_sql(
             "INSERT INTO police_audit_auditevent (sequence, occurred_at, actor, actor_role, "
             "station_code, action, object_type, object_id, purpose, success, detail, prev_hash, "
-            "hash) SELECT 0, occurred_at, actor, actor_role, station_code, action, object_type, "
-            "object_id, purpose, success, detail, hash, hash FROM police_audit_auditevent"
+            "hash, key_id) SELECT 0, occurred_at, actor, actor_role, station_code, action, "
+            "object_type, object_id, purpose, success, detail, hash, hash, key_id "
+            "FROM police_audit_auditevent"
         )
 
 

@@ -74,13 +74,14 @@ def test_a_changed_time_is_reported(append, raw_sql, without_triggers):
     assert audit_verify().first_bad_sequence == 2
 
 
-def test_a_row_rehashed_after_editing_breaks_the_next_link(append, raw_sql, without_triggers):
-    from onetrip.common.audit_chain import record_hash
+def test_a_row_rehashed_with_the_key_alone_breaks_the_next_link(append, raw_sql, without_triggers):
+    from onetrip.common.audit_chain import keyed_record_hash
+    from onetrip.police.audit.keys import current_audit_key
 
     append(4)
     forged = AuditEvent.objects.get(sequence=2)
     forged.purpose = "改写"
-    new_hash = record_hash(forged.prev_hash, forged.chain_record())
+    new_hash = keyed_record_hash(forged.prev_hash, forged.chain_record(), current_audit_key()[1])
     raw_sql(
         "UPDATE police_audit_auditevent SET purpose = %s, hash = %s WHERE sequence = 2",
         ["改写", new_hash],
@@ -88,6 +89,39 @@ def test_a_row_rehashed_after_editing_breaks_the_next_link(append, raw_sql, with
     report = audit_verify()
     assert report.first_bad_sequence == 3
     assert "broken link" in report.reason
+
+
+def test_a_forged_row_with_the_chain_recomputed_by_plain_sha256_is_reported(append, forge):
+    append(5)
+    forge(2, hasher="sha256", purpose="改写")
+    report = audit_verify()
+    assert not report.ok
+    assert report.first_bad_sequence == 2
+    assert "hash mismatch" in report.reason
+
+
+def test_a_forged_tail_relabelled_as_legacy_is_reported_as_a_downgrade(append, forge, settings):
+    settings.AUDIT_LEGACY_THROUGH = 10
+    append(5)
+    forge(3, hasher="sha256", relabel="sha256-legacy", purpose="改写")
+    report = audit_verify()
+    assert report.first_bad_sequence == 3
+    assert "downgrade" in report.reason
+
+
+def test_a_whole_chain_relabelled_as_legacy_is_reported_as_undeclared(append, forge):
+    append(3)
+    forge(1, hasher="sha256", relabel="sha256-legacy", purpose="改写")
+    report = audit_verify()
+    assert report.first_bad_sequence == 1
+    assert "undeclared legacy record" in report.reason
+
+
+def test_a_forged_row_rechained_with_the_key_and_no_anchor_is_beyond_the_chain_alone(append, forge):
+    """What the anchors are for: with the key, a rewrite leaves a consistent chain."""
+    append(4)
+    forge(2, purpose="改写")
+    assert audit_verify().ok
 
 
 def test_a_deleted_row_is_reported_as_a_gap(append, raw_sql, without_triggers):
@@ -125,14 +159,15 @@ def test_every_row_deleted_is_reported(append, raw_sql, without_triggers):
 def test_a_last_row_replaced_wholesale_is_reported_against_the_head(
     append, raw_sql, without_triggers
 ):
-    from onetrip.common.audit_chain import record_hash
+    from onetrip.common.audit_chain import keyed_record_hash
+    from onetrip.police.audit.keys import current_audit_key
 
     append(3)
     last = AuditEvent.objects.get(sequence=3)
     last.purpose = "改写"
     raw_sql(
         "UPDATE police_audit_auditevent SET purpose = %s, hash = %s WHERE sequence = 3",
-        ["改写", record_hash(last.prev_hash, last.chain_record())],
+        ["改写", keyed_record_hash(last.prev_hash, last.chain_record(), current_audit_key()[1])],
     )
     report = audit_verify()
     assert report.first_bad_sequence == 3

@@ -8,7 +8,8 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connections, router, transaction
 
-from onetrip.common.audit_chain import GENESIS, record_hash
+from onetrip.common.audit_chain import GENESIS, keyed_record_hash, record_hash
+from onetrip.police.audit.keys import current_audit_key
 from onetrip.police.audit.models import AuditEvent, AuditHead
 from onetrip.police.audit.selectors import audit_verify
 from onetrip.police.audit.services import (
@@ -38,15 +39,20 @@ def test_events_get_gapless_sequences_and_linked_hashes(append):
     assert events[0].prev_hash == GENESIS
     assert events[1].prev_hash == events[0].hash
     assert events[2].prev_hash == events[1].hash
+    key_id, key = current_audit_key()
     for event in events:
-        assert event.hash == record_hash(event.prev_hash, event.chain_record())
+        assert event.key_id == key_id
+        assert event.chain_record()["key_id"] == key_id
+        assert event.hash == keyed_record_hash(event.prev_hash, event.chain_record(), key)
+        assert event.hash != record_hash(event.prev_hash, event.chain_record())
 
 
 def test_the_stored_row_hashes_to_its_stored_hash(append):
     append(detail={"fields": ("id_number", "phone"), "case": 7})
     stored = AuditEvent.objects.get(sequence=1)
     assert stored.detail == {"fields": ["id_number", "phone"], "case": 7}
-    assert record_hash(stored.prev_hash, stored.chain_record()) == stored.hash
+    key = current_audit_key()[1]
+    assert keyed_record_hash(stored.prev_hash, stored.chain_record(), key) == stored.hash
 
 
 def test_every_field_of_an_event_is_kept():
@@ -253,3 +259,60 @@ def test_concurrent_appends_make_a_gapless_valid_chain(flushable_audit_log):
     report = audit_verify()
     assert report.ok, report
     assert report.checked == threads * per_thread
+
+
+def test_a_refused_attempt_is_chained_like_any_other_event(append):
+    append()
+    refused = audit_record(
+        actor="zhao.lei",
+        action="declaration.view_personal_data",
+        object_type="declaration",
+        object_id="D-9",
+        purpose="核查申报",
+        success=False,
+        detail={"reason": "other_station"},
+    )
+    append()
+    stored = AuditEvent.objects.get(pk=refused.pk)
+    assert stored.success is False
+    assert stored.chain_record()["success"] is False
+    key = current_audit_key()[1]
+    assert stored.hash == keyed_record_hash(stored.prev_hash, stored.chain_record(), key)
+    assert audit_verify().ok
+
+
+def test_a_refusal_turned_into_a_success_is_reported(raw_sql, without_triggers):
+    audit_record(actor="zhao.lei", action="x.read", object_type="x", object_id="1", success=False)
+    audit_record(actor="system", action="x.y", object_type="x", object_id="2")
+    raw_sql("UPDATE police_audit_auditevent SET success = %s WHERE sequence = 1", [True])
+    report = audit_verify()
+    assert report.first_bad_sequence == 1
+    assert "hash mismatch" in report.reason
+
+
+def test_without_an_audit_key_nothing_is_written(settings, append):
+    from onetrip.common.audit_chain import AuditKeyError
+
+    append()
+    settings.AUDIT_KEYS = ""
+    with pytest.raises(AuditKeyError):
+        audit_record(actor="system", action="x.y", object_type="x", object_id="1")
+    assert AuditEvent.objects.count() == 1
+    assert AuditHead.objects.get().last_sequence == 1
+
+
+def test_after_a_key_rotation_new_events_use_the_new_key_and_old_ones_still_verify(
+    settings, append
+):
+    old_spec = settings.AUDIT_KEYS
+    append(2)
+    settings.AUDIT_KEYS = f"test-2:{'B' * 43}=,{old_spec}"
+    (event,) = append()
+    assert event.key_id == "test-2"
+    report = audit_verify()
+    assert report.ok
+    assert report.report.key_ids == ("test-1", "test-2")
+    settings.AUDIT_KEYS = f"test-2:{'B' * 43}="
+    report = audit_verify()
+    assert report.first_bad_sequence == 1
+    assert "unknown audit key id 'test-1'" in report.reason

@@ -6,7 +6,7 @@ from typing import Any, NoReturn
 
 from django.db import models
 
-from onetrip.common.audit_chain import GENESIS
+from onetrip.common.audit_chain import GENESIS, LEGACY_KEY_ID
 
 
 class AppendOnlyError(RuntimeError):
@@ -33,8 +33,11 @@ class AuditEvent(models.Model):
     Append only, at three levels: `save()` refuses anything but an insert and `delete()` refuses;
     the queryset's `update`/`delete` refuse; and database triggers (migration 0002, see
     `triggers.py`) abort any UPDATE or DELETE, so not even raw SQL changes a row. Each row's
-    `hash` covers the previous row's hash and this row's content (`chain_record()`), so a change
-    made behind the triggers' back is found by `selectors.audit_verify()`.
+    `hash` is an HMAC, under the audit key named by `key_id`, of the previous row's hash and this
+    row's content (`chain_record()`), so a change made behind the triggers' back is found by
+    `selectors.audit_verify()` — and cannot be covered up by recomputing the chain without the
+    key, which the database does not hold. Rows written before audit keys existed have
+    `key_id = LEGACY_KEY_ID` and keep their unkeyed SHA-256 hash (migration 0003).
 
     Write through `services.audit_record`, never by hand: it assigns the next sequence and the
     hash under the chain's lock.
@@ -59,6 +62,9 @@ class AuditEvent(models.Model):
     detail = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    key_id = models.CharField(
+        max_length=32, help_text=f'Audit key the row was chained with, or "{LEGACY_KEY_ID}".'
+    )
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -87,8 +93,12 @@ class AuditEvent(models.Model):
         raise AppendOnlyError("audit log is append-only")
 
     def chain_record(self) -> dict[str, Any]:
-        """The content the hash covers: every column but the surrogate id and the hash itself."""
-        return {
+        """The content the hash covers: every column but the surrogate id and the hash itself.
+
+        A legacy row's record has no `key_id`, exactly as when its hash was computed; that
+        absence is what tells `verify_chain` to check it the old, unkeyed way.
+        """
+        record: dict[str, Any] = {
             "sequence": self.sequence,
             "occurred_at": self.occurred_at,
             "actor": self.actor,
@@ -102,6 +112,9 @@ class AuditEvent(models.Model):
             "detail": self.detail,
             "prev_hash": self.prev_hash,
         }
+        if self.key_id != LEGACY_KEY_ID:
+            record["key_id"] = self.key_id
+        return record
 
 
 class AuditHead(models.Model):

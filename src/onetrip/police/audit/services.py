@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Iterable
@@ -11,9 +12,20 @@ from django.db import router, transaction
 from django.utils import timezone
 from stdnum.cn import ric
 
-from onetrip.common.audit_chain import GENESIS, record_hash
+from onetrip.common.audit_chain import (
+    GENESIS,
+    LEGACY_KEY_ID,
+    Checkpoint,
+    anchor_line,
+    keyed_record_hash,
+    parse_anchor_line,
+    verify_chain,
+)
 
+from .anchors import locked_anchor_file
+from .keys import anchor_path, audit_keys, current_audit_key, declared_legacy_through
 from .models import AuditEvent, AuditHead
+from .selectors import chain_rows
 
 SYSTEM_ACTOR = "system"
 
@@ -114,12 +126,19 @@ def audit_record(
 
     `detail` holds ids and field names only; a value that looks like an ID number or a mobile
     number is refused (ValueError).
+
+    The event is chained with the newest audit key; without one (AuditKeyError) nothing is
+    written, so the caller's business change fails rather than going unaudited.
+
+    `success=False` records an attempt that was refused or failed (a denied read, a rejected
+    log-in), chained like any other event.
     """
     if not actor:
         raise ValueError("an audit event needs an actor (a username, or 'system')")
     if not action:
         raise ValueError("an audit event needs an action")
     cleaned = _clean_detail(detail)
+    key_id, key = current_audit_key()
     alias = audit_alias()
     with transaction.atomic(using=alias):
         head = _lock_head(alias)
@@ -136,8 +155,9 @@ def audit_record(
             success=success,
             detail=cleaned,
             prev_hash=head.last_hash,
+            key_id=key_id,
         )
-        event.hash = record_hash(event.prev_hash, event.chain_record())
+        event.hash = keyed_record_hash(event.prev_hash, event.chain_record(), key)
         event.save(using=alias)
         AuditHead.objects.using(alias).filter(pk=head.pk).update(
             last_sequence=event.sequence, last_hash=event.hash
@@ -193,3 +213,96 @@ def audit_read_personal_data(
         purpose=purpose,
         detail={"fields": sorted(set(fields))},
     )
+
+
+class AnchorRefused(RuntimeError):
+    """The chain does not hold up to its head, so its head must not be vouched for."""
+
+
+def _head(alias: str) -> tuple[int, str]:
+    head = AuditHead.objects.using(alias).filter(pk=AuditHead.SINGLETON_ID).first()
+    if head is not None:
+        return head.last_sequence, head.last_hash
+    last = AuditEvent.objects.using(alias).order_by("-sequence").first()
+    return (last.sequence, last.hash) if last else (0, GENESIS)
+
+
+def _anchored_start(
+    last: Checkpoint | None, head_sequence: int, alias: str
+) -> tuple[int, str, bool]:
+    """Where to continue checking the chain from: the last checkpoint, once it is confirmed."""
+    if last is None or last.sequence == 0:
+        return 0, GENESIS, False
+    if last.sequence > head_sequence:
+        raise AnchorRefused(
+            f"the chain's head is at sequence {head_sequence} but sequence {last.sequence} "
+            f"was anchored at {last.anchored_at}: events were removed"
+        )
+    row = (
+        AuditEvent.objects.using(alias)
+        .filter(sequence=last.sequence)
+        .values_list("hash", "key_id")
+        .first()
+    )
+    if row is None or row[0] != last.hash:
+        raise AnchorRefused(
+            f"sequence {last.sequence} no longer has the hash anchored at {last.anchored_at}: "
+            "the chain was rewritten"
+        )
+    return last.sequence, last.hash, row[1] != LEGACY_KEY_ID
+
+
+def audit_anchor(
+    *, now: dt.datetime | None = None, only_if_moved: bool = False
+) -> Checkpoint | None:
+    """Append a signed checkpoint of the chain's head to the anchor file and return it.
+
+    Before vouching for the head, checks the chain from the last checkpoint to the head (the
+    whole chain for the first one): the row at the last anchored sequence must still have the
+    anchored hash, and every later row must chain under the audit keys. A chain that does not
+    hold is refused (AnchorRefused), so an anchor never pins a tampered chain; the check costs
+    only the events since the last checkpoint.
+
+    With `only_if_moved`, nothing is written (None) when the head has not moved since the last
+    checkpoint: the periodic loop then adds no line that pins nothing new.
+    """
+    keys = audit_keys()
+    alias = audit_alias()
+    with locked_anchor_file(anchor_path()) as anchor_file:
+        last_line = anchor_file.last_line()
+        last = parse_anchor_line(last_line, keys=keys, prev=None) if last_line else None
+        head_sequence, head_hash = _head(alias)
+        start_sequence, start_hash, start_keyed = _anchored_start(last, head_sequence, alias)
+        if only_if_moved and last is not None and start_sequence == head_sequence:
+            if start_hash != head_hash:
+                raise AnchorRefused(
+                    f"the head's hash at sequence {head_sequence} differs from the anchored one"
+                )
+            return None
+        report = verify_chain(
+            chain_rows(after=start_sequence, through=head_sequence, using=alias),
+            keys=keys,
+            max_legacy=declared_legacy_through(),
+            start_sequence=start_sequence,
+            start_hash=start_hash,
+            start_keyed=start_keyed,
+        )
+        if not report.ok:
+            raise AnchorRefused(
+                f"chain broken at sequence {report.first_bad_sequence}: {report.reason}"
+            )
+        if (report.last_sequence, report.last_hash) != (head_sequence, head_hash):
+            raise AnchorRefused(
+                f"the chain ends at sequence {report.last_sequence} but the head says "
+                f"{head_sequence}, or their hashes differ"
+            )
+        prev = last.digest if last else GENESIS
+        line = anchor_line(
+            sequence=head_sequence,
+            hash=head_hash,
+            anchored_at=now or timezone.now(),
+            prev=prev,
+            keys=keys,
+        )
+        anchor_file.append(line)
+    return parse_anchor_line(line, keys=keys, prev=prev)
