@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 STORE_FILE = "messages.jsonl"
 MAX_BODY_BYTES = 64 * 1024
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+MOBILE_RE = re.compile(r"1[3-9][0-9]{9}")
 FIELD_LIMITS = {"to": 11, "sign": 32, "template": 64, "text": 1000, "client_ref": 128}
 
 
@@ -60,7 +60,7 @@ def validate_message(payload: Any) -> dict[str, str]:
         if len(value) > limit:
             raise ValidationError(f"{field} is longer than {limit} characters")
         message[field] = value
-    if not MOBILE_RE.match(message["to"]):
+    if not MOBILE_RE.fullmatch(message["to"]):
         raise ValidationError("to must be an 11-digit mainland mobile number")
     return message
 

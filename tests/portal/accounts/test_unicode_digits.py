@@ -69,14 +69,6 @@ def test_id13_login_code_for_a_number_in_other_digits_is_refused_and_nothing_is_
     assert sms_simulator.messages() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "needs call-site change: onetrip.portal.accounts.services._normalize_phone replaces "
-        "every IdentifierError with errors.phone_format(); it should pass the identifier's "
-        "code and messages on (field='phone')"
-    ),
-)
 @pytest.mark.parametrize("phone", [ARABIC_INDIC, DEVANAGARI])
 def test_id13_login_code_refusal_names_the_non_ascii_digit(phone):
     assert refusal(login_code_request, phone=phone).code == "non_ascii_digit"

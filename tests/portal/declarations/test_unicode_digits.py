@@ -140,30 +140,12 @@ def test_progress_lookup_with_other_scripts_digits_finds_nothing_and_raises_noth
             declaration_progress(reference=reference, id_last6="01123X")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason=(
-        "needs call-site change: onetrip.portal.declarations.selectors.declaration_progress "
-        "passes the raw id_last6 to hmac.compare_digest, which raises TypeError for non-ASCII "
-        "str (a 500 on the public progress page); compare bytes (.encode()) or refuse "
-        "non-ASCII input with DeclarationNotFound first"
-    ),
-)
 def test_progress_lookup_with_an_id_suffix_in_other_digits_finds_nothing(resident):
     declaration = declaration_submit(resident=resident, data=declaration_input())
     with pytest.raises(DeclarationNotFound):
         declaration_progress(reference=declaration.reference, id_last6=arabic_indic("01123X"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "needs call-site change: onetrip.portal.declarations.selectors.declaration_progress "
-        "(and declaration_of_resident) normalise the reference with .strip().upper(); they "
-        "should use onetrip.common.identifiers.normalize_reference (NotFound on IdentifierError)"
-    ),
-)
 def test_progress_lookup_reads_a_full_width_reference(resident):
     declaration = declaration_submit(resident=resident, data=declaration_input())
     found = declaration_progress(

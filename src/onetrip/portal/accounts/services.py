@@ -42,14 +42,16 @@ CODE_TTL = timedelta(minutes=5)
 RESEND_AFTER = timedelta(seconds=60)
 DAILY_LIMIT = 10
 MAX_ATTEMPTS = 5
-CODE_RE = re.compile(r"^\d{6}$")
+CODE_RE = re.compile(r"[0-9]{6}")
 
 
 def _normalize_phone(phone: str) -> str:
+    """The number as stored and throttled; the validator's own refusal (e.g. `non_ascii_digit`)
+    is passed on so the resident learns what to fix."""
     try:
         return normalize_mobile(phone)
-    except IdentifierError:
-        raise errors.phone_format() from None
+    except IdentifierError as exc:
+        raise AccountError(exc.code, exc.message_zh, exc.message_en, field="phone") from None
 
 
 def phone_hash_of(phone: str) -> str:
@@ -111,7 +113,7 @@ def login_code_verify(*, phone: str, code: str) -> Resident:
     code_attempts (five tries used), code_wrong. A wrong try counts even though it raises."""
     phone = _normalize_phone(phone)
     code = unicodedata.normalize("NFKC", code or "").strip()
-    if not CODE_RE.match(code):
+    if not CODE_RE.fullmatch(code):
         raise errors.code_format()
     phone_hash = phone_hash_of(phone)
     now = timezone.now()

@@ -42,7 +42,7 @@ RETRY_DELAYS = (
 SENDING_TIMEOUT = timedelta(minutes=5)
 QUEUED_GRACE = timedelta(minutes=1)
 
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+MOBILE_RE = re.compile(r"1[3-9][0-9]{9}")
 Status = SmsMessage.Status
 
 
@@ -71,7 +71,7 @@ def sms_queue(
     db = db_for(SmsMessage)
     if not transaction.get_connection(db).in_atomic_block:
         raise TransactionManagementError("sms_queue must be called inside transaction.atomic()")
-    if not MOBILE_RE.match(phone):
+    if not MOBILE_RE.fullmatch(phone):
         raise ValueError("phone must be a normalised 11-digit mainland mobile number")
     text = render_sms(template, params)
     fields = {
