@@ -123,7 +123,7 @@ def _submit(fields: dict[str, Any], resident: Any, now: dt.datetime) -> None:
     """What `declaration_submit` stores after validating: declaration, event, outbox message."""
     from onetrip.common.crypto import lookup_hash
     from onetrip.contracts.declarations import DeclarationSubmittedV1
-    from onetrip.ferry.outbox import emit
+    from onetrip.ferry.agent.outbox import emit
     from onetrip.portal.declarations.models import Declaration, DeclarationEvent, DeclarationStatus
 
     data = {k: v for k, v in fields.items() if k != "declared_at"}
@@ -204,8 +204,8 @@ def worker_direct(start: int, count: int, batch: int) -> dict[str, Any]:
     from django.utils import timezone
 
     from onetrip.contracts.declarations import DeclarationSubmittedV1
-    from onetrip.ferry.envelope import Envelope
-    from onetrip.ferry.handlers import handler_for
+    from onetrip.ferry.agent.handlers import handler_for
+    from onetrip.ferry.protocol.envelope import Envelope
     from onetrip.police.register.models import ResidenceDeclaration
 
     handler = handler_for("police", DeclarationSubmittedV1.message_type)

@@ -17,7 +17,7 @@ def main() -> None:
 
     django.setup()
 
-    from onetrip.ferry.agent import run_forever
+    from onetrip.ferry.agent.loop import run_forever
     from tests.ferry import pingpong  # noqa: F401  (registers the test contracts and handlers)
 
     run_forever(sys.argv[1])

@@ -29,9 +29,9 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings as django_settings
 
-from onetrip.ferry.agent import AgentReport, run_once
-from onetrip.ferry.channels import CHANNELS
-from onetrip.ferry.signing import generate_key
+from onetrip.ferry.agent.loop import AgentReport, run_once
+from onetrip.ferry.protocol.channels import CHANNELS
+from onetrip.ferry.protocol.signing import generate_key
 from onetrip.ferry.transports import close_transports, get_transport
 
 from . import pingpong  # noqa: F401  (registers the test contracts and handlers)

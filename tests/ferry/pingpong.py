@@ -11,8 +11,8 @@ from __future__ import annotations
 from django.db import transaction
 
 from onetrip.contracts.base import Contract, register
-from onetrip.ferry.handlers import BusinessReject, Envelope, register_handler
-from onetrip.ferry.outbox import emit
+from onetrip.ferry.agent.handlers import BusinessReject, Envelope, register_handler
+from onetrip.ferry.agent.outbox import emit
 from onetrip.ferry.registry import get_store
 
 

@@ -14,8 +14,8 @@ from urllib.parse import quote
 import pytest
 from django.db import connections
 
-from onetrip.ferry.agent import run_once
-from onetrip.ferry.channels import PORTAL_TO_POLICE
+from onetrip.ferry.agent.loop import run_once
+from onetrip.ferry.protocol.channels import PORTAL_TO_POLICE
 from onetrip.police.ferrybox import models as police_box
 from onetrip.portal.ferrybox import models as portal_box
 

@@ -29,8 +29,8 @@ import pika
 import pytest
 from django.db import connections
 
-from onetrip.ferry.agent import run_forever, run_once
-from onetrip.ferry.channels import CHANNELS, POLICE_TO_PORTAL, PORTAL_TO_POLICE
+from onetrip.ferry.agent.loop import run_forever, run_once
+from onetrip.ferry.protocol.channels import CHANNELS, POLICE_TO_PORTAL, PORTAL_TO_POLICE
 from onetrip.ferry.transports import close_transports, get_transport
 from onetrip.ferry.transports.amqp import (
     KIND_HEADER,
@@ -289,7 +289,7 @@ def test_parked_batch_is_held_unacked_and_redelivered_after_reconnect(
 def test_counting_pending_batches_takes_nothing_off_the_queue(env: FerryEnv, settings) -> None:
     """`ferry status`, the ferry page and /metrics count with a passive declare: a status
     request must not hold deliveries the agent is about to read."""
-    from onetrip.ferry.status import zone_status
+    from onetrip.ferry.operations.status import zone_status
     from onetrip.ferry.transports.amqp import AmqpTransport
 
     settings.FERRY_BATCH_MAX_MESSAGES = 2

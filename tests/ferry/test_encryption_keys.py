@@ -14,10 +14,11 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from onetrip.ferry.agent import run_once
-from onetrip.ferry.channels import POLICE_TO_PORTAL, PORTAL_TO_POLICE
-from onetrip.ferry.operations import CATEGORY_DECRYPT, classify_reason
-from onetrip.ferry.sealing import (
+from onetrip.ferry.agent.loop import run_once
+from onetrip.ferry.operations.quarantined import CATEGORY_DECRYPT, classify_reason
+from onetrip.ferry.operations.status import format_status, zone_status
+from onetrip.ferry.protocol.channels import POLICE_TO_PORTAL, PORTAL_TO_POLICE
+from onetrip.ferry.protocol.sealing import (
     encryption_key_ids,
     generate_encryption_key,
     load_decryption_key,
@@ -25,8 +26,7 @@ from onetrip.ferry.sealing import (
     rotate_encryption_key,
     stage_encryption_key,
 )
-from onetrip.ferry.signing import FerryKeyError, load_signing_key
-from onetrip.ferry.status import format_status, zone_status
+from onetrip.ferry.protocol.signing import FerryKeyError, load_signing_key
 from onetrip.police.ferrybox import models as police_box
 
 from .helpers import FerryEnv, pump

@@ -19,16 +19,16 @@ from django.core.management.base import CommandError
 from django.db import connections, transaction
 
 from onetrip.contracts.base import Contract
-from onetrip.ferry import handlers as ferry_handlers
-from onetrip.ferry.agent import run_forever, run_once
-from onetrip.ferry.batch import ACK_FORMAT, build_batch
-from onetrip.ferry.channels import POLICE_TO_PORTAL, PORTAL_TO_POLICE
-from onetrip.ferry.envelope import Envelope
-from onetrip.ferry.outbox import OutboxError, emit
+from onetrip.ferry.agent import handlers as ferry_handlers
+from onetrip.ferry.agent.loop import run_forever, run_once
+from onetrip.ferry.agent.outbox import OutboxError, emit
+from onetrip.ferry.agent.report import AgentReport
+from onetrip.ferry.agent.sender import build_batches
+from onetrip.ferry.protocol.batch import ACK_FORMAT, build_batch
+from onetrip.ferry.protocol.channels import POLICE_TO_PORTAL, PORTAL_TO_POLICE
+from onetrip.ferry.protocol.envelope import Envelope
+from onetrip.ferry.protocol.signing import SigningKey, generate_key, load_signing_key
 from onetrip.ferry.registry import get_store
-from onetrip.ferry.report import AgentReport
-from onetrip.ferry.sender import build_batches
-from onetrip.ferry.signing import SigningKey, generate_key, load_signing_key
 from onetrip.ferry.transports.dir import DirTransport
 from onetrip.police.ferrybox import models as police_box
 from onetrip.portal.ferrybox import models as portal_box

@@ -11,13 +11,13 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from onetrip.ferry import alarms
-from onetrip.ferry.agent import run_once
-from onetrip.ferry.batch import RESEND_FORMAT
-from onetrip.ferry.channels import PORTAL_TO_POLICE
-from onetrip.ferry.receiver import missing_ranges
-from onetrip.ferry.signing import load_signing_key
-from onetrip.ferry.status import zone_status
+from onetrip.ferry.agent import alarms
+from onetrip.ferry.agent.loop import run_once
+from onetrip.ferry.agent.receiver import missing_ranges
+from onetrip.ferry.operations.status import zone_status
+from onetrip.ferry.protocol.batch import RESEND_FORMAT
+from onetrip.ferry.protocol.channels import PORTAL_TO_POLICE
+from onetrip.ferry.protocol.signing import load_signing_key
 from onetrip.police.ferrybox import models as police_box
 from onetrip.portal.ferrybox import models as portal_box
 

@@ -9,11 +9,11 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from onetrip.ferry.agent import run_once
-from onetrip.ferry.batch import heartbeat_file_name
-from onetrip.ferry.channels import POLICE_TO_PORTAL, PORTAL_TO_POLICE
-from onetrip.ferry.events import STEPS
-from onetrip.ferry.status import format_status, zone_status
+from onetrip.ferry.agent.events import STEPS
+from onetrip.ferry.agent.loop import run_once
+from onetrip.ferry.operations.status import format_status, zone_status
+from onetrip.ferry.protocol.batch import heartbeat_file_name
+from onetrip.ferry.protocol.channels import POLICE_TO_PORTAL, PORTAL_TO_POLICE
 from onetrip.police.ferrybox import models as police_box
 from onetrip.portal.ferrybox import models as portal_box
 

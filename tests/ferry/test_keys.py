@@ -12,10 +12,11 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from onetrip.ferry.agent import run_once
-from onetrip.ferry.channels import POLICE_TO_PORTAL, PORTAL_TO_POLICE
-from onetrip.ferry.sealing import generate_encryption_key
-from onetrip.ferry.signing import (
+from onetrip.ferry.agent.loop import run_once
+from onetrip.ferry.operations.status import zone_status
+from onetrip.ferry.protocol.channels import POLICE_TO_PORTAL, PORTAL_TO_POLICE
+from onetrip.ferry.protocol.sealing import generate_encryption_key
+from onetrip.ferry.protocol.signing import (
     FerryKeyError,
     SigningKey,
     generate_key,
@@ -26,7 +27,6 @@ from onetrip.ferry.signing import (
     rotate_key,
     stage_key,
 )
-from onetrip.ferry.status import zone_status
 from onetrip.police.ferrybox import models as police_box
 
 from .helpers import FerryEnv, pump

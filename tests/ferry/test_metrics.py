@@ -9,11 +9,11 @@ import pytest
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
-from onetrip.ferry import metrics
-from onetrip.ferry.agent import run_once
-from onetrip.ferry.channels import POLICE_TO_PORTAL, PORTAL_TO_POLICE
-from onetrip.ferry.signing import load_signing_key
-from onetrip.ferry.status import ZoneStatus
+from onetrip.ferry.agent.loop import run_once
+from onetrip.ferry.operations import metrics
+from onetrip.ferry.operations.status import ZoneStatus
+from onetrip.ferry.protocol.channels import POLICE_TO_PORTAL, PORTAL_TO_POLICE
+from onetrip.ferry.protocol.signing import load_signing_key
 
 from .helpers import FerryEnv, pump
 from .pingpong import send_pings

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from onetrip.ferry import operations
-from onetrip.ferry.agent import run_once
-from onetrip.ferry.alarms import open_alarms
-from onetrip.ferry.channels import POLICE_TO_PORTAL, PORTAL_TO_POLICE
-from onetrip.ferry.signing import generate_key, load_signing_key
+from onetrip.ferry.agent.alarms import open_alarms
+from onetrip.ferry.agent.loop import run_once
+from onetrip.ferry.operations import actions, errors, quarantined
+from onetrip.ferry.protocol.channels import POLICE_TO_PORTAL, PORTAL_TO_POLICE
+from onetrip.ferry.protocol.signing import generate_key, load_signing_key
 from onetrip.police.ferrybox import models as police_box
 from onetrip.portal.ferrybox import models as portal_box
 
@@ -55,14 +55,14 @@ def test_quarantined_batches_lists_a_safe_summary_without_payloads(
     ferry_env: FerryEnv, tmp_path
 ) -> None:
     key_id, _, _ = quarantine_untrusted_batch(ferry_env, tmp_path)
-    [item] = operations.quarantined_batches("police")
+    [item] = quarantined.quarantined_batches("police")
     row = police_box.QuarantinedBatch.objects.get()
     assert item.id == row.pk
     assert item.channel == PORTAL_TO_POLICE
     assert item.kind == "batch"
     assert item.file_name == row.file_name
     assert "unknown key id" in item.reason
-    assert item.category == operations.CATEGORY_UNKNOWN_KEY
+    assert item.category == quarantined.CATEGORY_UNKNOWN_KEY
     assert not item.is_security_alarm
     assert item.size == len(bytes(row.raw))
     assert item.times_seen == 1
@@ -82,7 +82,7 @@ def test_quarantined_batches_lists_a_safe_summary_without_payloads(
     shown = repr(item)
     for secret in ("你好", "C000000", "ping-0", "test ping"):
         assert secret not in shown
-    assert operations.quarantined_batch("police", item.id) == item
+    assert quarantined.quarantined_batch("police", item.id) == item
 
 
 @DB
@@ -94,7 +94,7 @@ def test_release_after_trusting_the_new_key_applies_exactly_once(
     original = bytes(row.raw)
 
     # Released before the cause is fixed: verified again, quarantined again, nothing applied.
-    result = operations.quarantine_release(
+    result = actions.quarantine_release(
         zone="police", quarantine_id=row.pk, actor="admin", reason="retry once"
     )
     assert result.put_back and result.action == "release"
@@ -106,7 +106,7 @@ def test_release_after_trusting_the_new_key_applies_exactly_once(
     # Trust the key, release again: applied, acknowledged, gone from the quarantine.
     shutil.copy(new_pub, ferry_env.keys / f"{PORTAL_TO_POLICE}.rotated.pub")
     again = police_box.QuarantinedBatch.objects.get()
-    operations.quarantine_release(
+    actions.quarantine_release(
         zone="police", quarantine_id=again.pk, actor="admin", reason="key now trusted"
     )
     pump()
@@ -128,14 +128,14 @@ def test_release_calls_on_done_inside_the_transaction_and_rolls_back_on_error(
 ) -> None:
     quarantine_untrusted_batch(ferry_env, tmp_path)
     row = police_box.QuarantinedBatch.objects.get()
-    seen: list[operations.QuarantineAction] = []
+    seen: list[actions.QuarantineAction] = []
 
-    def failing_audit(result: operations.QuarantineAction) -> None:
+    def failing_audit(result: actions.QuarantineAction) -> None:
         seen.append(result)
         raise RuntimeError("audit log unavailable")
 
     with pytest.raises(RuntimeError):
-        operations.quarantine_discard(
+        actions.quarantine_discard(
             zone="police",
             quarantine_id=row.pk,
             actor="admin",
@@ -150,8 +150,8 @@ def test_release_calls_on_done_inside_the_transaction_and_rolls_back_on_error(
 def test_discard_removes_the_record_for_good(ferry_env: FerryEnv, tmp_path) -> None:
     quarantine_untrusted_batch(ferry_env, tmp_path)
     row = police_box.QuarantinedBatch.objects.get()
-    done: list[operations.QuarantineAction] = []
-    result = operations.quarantine_discard(
+    done: list[actions.QuarantineAction] = []
+    result = actions.quarantine_discard(
         zone="police",
         quarantine_id=row.pk,
         actor="admin",
@@ -163,15 +163,15 @@ def test_discard_removes_the_record_for_good(ferry_env: FerryEnv, tmp_path) -> N
     assert result.reason == "forged batch"
     assert result.file_name == row.file_name
     assert result.batch_id and result.batch_id in row.file_name
-    assert result.category == operations.CATEGORY_UNKNOWN_KEY
+    assert result.category == quarantined.CATEGORY_UNKNOWN_KEY
     assert result.alarms_cleared == 1  # the key_unknown alarm this batch raised
     assert not open_alarms("police")
     assert not police_box.QuarantinedBatch.objects.exists()
     assert ferry_env.batches(PORTAL_TO_POLICE) == []
     assert run_once("police").batches_applied == 0
     assert police_ping_ids() == []
-    with pytest.raises(operations.QuarantineNotFound):
-        operations.quarantine_discard(
+    with pytest.raises(errors.QuarantineNotFound):
+        actions.quarantine_discard(
             zone="police", quarantine_id=row.pk, actor="admin", reason="twice over"
         )
 
@@ -181,8 +181,8 @@ def test_discard_removes_the_record_for_good(ferry_env: FerryEnv, tmp_path) -> N
 def test_release_and_discard_need_a_reason(ferry_env: FerryEnv, tmp_path, reason: str) -> None:
     quarantine_untrusted_batch(ferry_env, tmp_path)
     row = police_box.QuarantinedBatch.objects.get()
-    for action in (operations.quarantine_release, operations.quarantine_discard):
-        with pytest.raises(operations.ReasonRequired) as caught:
+    for action in (actions.quarantine_release, actions.quarantine_discard):
+        with pytest.raises(errors.ReasonRequired) as caught:
             action(zone="police", quarantine_id=row.pk, actor="admin", reason=reason)
         assert "原因" in caught.value.message_zh
     assert police_box.QuarantinedBatch.objects.filter(pk=row.pk).exists()
@@ -196,8 +196,8 @@ def test_release_refuses_to_overwrite_a_different_pending_document(
     quarantine_untrusted_batch(ferry_env, tmp_path)
     row = police_box.QuarantinedBatch.objects.get()
     ferry_env.deliver(PORTAL_TO_POLICE, row.file_name, b"something else\n")
-    with pytest.raises(operations.ReleaseConflict):
-        operations.quarantine_release(
+    with pytest.raises(errors.ReleaseConflict):
+        actions.quarantine_release(
             zone="police", quarantine_id=row.pk, actor="admin", reason="retry please"
         )
     assert police_box.QuarantinedBatch.objects.filter(pk=row.pk).exists()
@@ -213,13 +213,13 @@ def test_a_quarantined_ack_is_released_to_the_ack_directory(ferry_env: FerryEnv)
     tampered = ack.read_bytes().replace(b'"applied_through":1', b'"applied_through":7')
     ack.write_bytes(tampered)
     assert run_once("police").quarantined == 1
-    [item] = operations.quarantined_batches("police")
+    [item] = quarantined.quarantined_batches("police")
     assert item.kind == "ack"
     assert item.summary.applied_through == 7
     assert item.summary.reject_count == 0
     assert item.summary.zone == "portal"
 
-    operations.quarantine_release(
+    actions.quarantine_release(
         zone="police", quarantine_id=item.id, actor="admin", reason="look again"
     )
     assert [p.read_bytes() for p in ferry_env.acks(POLICE_TO_PORTAL)] == [tampered]
@@ -230,9 +230,9 @@ def test_a_quarantined_ack_is_released_to_the_ack_directory(ferry_env: FerryEnv)
 @pytest.mark.parametrize(
     ("reason", "category"),
     [
-        ("security alarm: conflicting batch", operations.CATEGORY_CONFLICT),
+        ("security alarm: conflicting batch", quarantined.CATEGORY_CONFLICT),
         ("hash chain broken: prev_batch_sha256 is not the last applied batch", "chain"),
-        ("bad signature", operations.CATEGORY_BAD_SIGNATURE),
+        ("bad signature", quarantined.CATEGORY_BAD_SIGNATURE),
         ("bad signature: manifest line is not canonical JSON", "bad_signature"),
         ("unknown key id 'abc' for channel portal_to_police", "unknown_key"),
         ("wrong channel: manifest says 'x', not portal_to_police", "wrong_channel"),
@@ -250,19 +250,19 @@ def test_a_quarantined_ack_is_released_to_the_ack_directory(ferry_env: FerryEnv)
     ],
 )
 def test_quarantine_reasons_are_classified(reason: str, category: str) -> None:
-    assert operations.classify_reason(reason) == category
+    assert quarantined.classify_reason(reason) == category
 
 
 def test_summary_of_garbage_is_unreadable_not_an_error() -> None:
-    assert not operations.summarize_document(b"").readable
-    assert not operations.summarize_document(b"\xff\xfe not json\n").readable
-    assert not operations.summarize_document(b"[1, 2]\n").readable
-    partial = operations.summarize_document(
+    assert not quarantined.summarize_document(b"").readable
+    assert not quarantined.summarize_document(b"\xff\xfe not json\n").readable
+    assert not quarantined.summarize_document(b"[1, 2]\n").readable
+    partial = quarantined.summarize_document(
         b'{"first_seq": 5, "key_id": 7}\n{"message_type": "a.b", "version": 1}\nnot json\n[]\n'
     )
     assert partial.readable and partial.first_seq == 5 and partial.key_id == ""
     assert partial.message_lines == 3 and partial.unreadable_lines == 2
     assert [(t.message_type, t.count) for t in partial.message_types] == [("a.b", 1)]
     assert not partial.encrypted
-    sealed = operations.summarize_document(b'{"encryption": {"alg": "x"}}\nAAAA\n')
+    sealed = quarantined.summarize_document(b'{"encryption": {"alg": "x"}}\nAAAA\n')
     assert sealed.encrypted and sealed.message_types == [] and sealed.unreadable_lines == 1

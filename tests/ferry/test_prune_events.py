@@ -14,8 +14,8 @@ from django.db import connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from onetrip.ferry import events
-from onetrip.ferry.channels import PORTAL_TO_POLICE
+from onetrip.ferry.agent import events
+from onetrip.ferry.protocol.channels import PORTAL_TO_POLICE
 from onetrip.police.ferrybox import models as police_box
 from onetrip.portal.ferrybox import models as portal_box
 

@@ -11,10 +11,10 @@ import uuid
 import pytest
 
 from onetrip.contracts.base import Contract
-from onetrip.ferry import handlers as ferry_handlers
-from onetrip.ferry.agent import run_once
-from onetrip.ferry.channels import PORTAL_TO_POLICE
-from onetrip.ferry.handlers import Envelope, register_reject_handler
+from onetrip.ferry.agent import handlers as ferry_handlers
+from onetrip.ferry.agent.handlers import Envelope, register_reject_handler
+from onetrip.ferry.agent.loop import run_once
+from onetrip.ferry.protocol.channels import PORTAL_TO_POLICE
 from onetrip.portal.ferrybox import models as portal_box
 from tests.fixtures import (  # noqa: F401  (fixtures used by name)
     BEISHAN_STREET,

@@ -18,12 +18,12 @@ from onetrip.contracts.base import (
     unregister,
     upcast,
 )
-from onetrip.ferry.agent import run_once
-from onetrip.ferry.channels import PORTAL_TO_POLICE
-from onetrip.ferry.handlers import Envelope, register_handler
-from onetrip.ferry.outbox import emit
+from onetrip.ferry.agent.handlers import Envelope, register_handler
+from onetrip.ferry.agent.loop import run_once
+from onetrip.ferry.agent.outbox import emit
+from onetrip.ferry.operations.status import zone_status
+from onetrip.ferry.protocol.channels import PORTAL_TO_POLICE
 from onetrip.ferry.registry import get_store
-from onetrip.ferry.status import zone_status
 from onetrip.police.ferrybox import models as police_box
 
 from .helpers import FerryEnv, pump

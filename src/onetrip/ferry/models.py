@@ -251,8 +251,8 @@ class Alarm(models.Model):
     """A condition an operator must see, open until the condition ends (or an operator clears it).
 
     At most one open alarm per (kind, channel, key): raising it again bumps `count` and
-    `last_seen_at` (see onetrip.ferry.alarms). `detail` holds ids, counts and reasons only, never
-    personal data."""
+    `last_seen_at` (see onetrip.ferry.agent.alarms). `detail` holds ids, counts and reasons only,
+    never personal data."""
 
     KIND_GAP = "gap"
     KIND_SECURITY_CONFLICT = "security_conflict"
@@ -303,7 +303,7 @@ class Alarm(models.Model):
 
 class FerryEvent(models.Model):
     """The audit trail of ferry steps: one row per batch step (never per message), ids, counts
-    and reasons only. Steps: see onetrip.ferry.events.STEPS."""
+    and reasons only. Steps: see onetrip.ferry.agent.events.STEPS."""
 
     at = models.DateTimeField(db_index=True)
     channel = models.CharField(max_length=40)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.db import router
 
 from . import models as abstract
-from .channels import check_zone, receiving_channel, sending_channel
+from .protocol.channels import check_zone, receiving_channel, sending_channel
 
 
 @dataclass(frozen=True)

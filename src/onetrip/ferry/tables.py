@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import models as abstract
-from .channels import check_zone
+from .protocol.channels import check_zone
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from onetrip.ferry.metrics import metrics_view
+from onetrip.ferry.operations.metrics import metrics_view
 from onetrip.portal.api.api import api
 
 urlpatterns = [

@@ -16,7 +16,7 @@ def main() -> None:
 
     django.setup()
 
-    from onetrip.ferry.agent import run_forever
+    from onetrip.ferry.agent.loop import run_forever
     from tests.ferry.faults import contracts  # noqa: F401  (registers contracts and handlers)
 
     run_forever(sys.argv[1])

@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from onetrip.ferry.channels import CHANNELS, sender_of
+from onetrip.ferry.protocol.channels import CHANNELS, sender_of
 
 BATCHES = "batches"
 ACKS = "acks"

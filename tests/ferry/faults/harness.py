@@ -39,12 +39,12 @@ from urllib.parse import quote
 
 from django.db import connections
 
-from onetrip.ferry.channels import CHANNELS, POLICE_TO_PORTAL, PORTAL_TO_POLICE
-from onetrip.ferry.envelope import sha256_hex
-from onetrip.ferry.receiver import CONFLICT_REASON
+from onetrip.ferry.agent.receiver import CONFLICT_REASON
+from onetrip.ferry.protocol.channels import CHANNELS, POLICE_TO_PORTAL, PORTAL_TO_POLICE
+from onetrip.ferry.protocol.envelope import sha256_hex
+from onetrip.ferry.protocol.sealing import generate_encryption_key
+from onetrip.ferry.protocol.signing import generate_key
 from onetrip.ferry.registry import get_store
-from onetrip.ferry.sealing import generate_encryption_key
-from onetrip.ferry.signing import generate_key
 
 from .contracts import PING, PONG, emit_pings
 from .gateway import ACKS, BATCHES, QUARANTINE, FaultRates, Gateway

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from onetrip.ferry.batch import (
+from onetrip.ferry.protocol.batch import (
     BatchInvalid,
     build_ack,
     build_heartbeat,
@@ -28,8 +28,8 @@ from onetrip.ferry.batch import (
     verify_resend_request,
     verify_reverse,
 )
-from onetrip.ferry.channels import POLICE_TO_PORTAL, PORTAL_TO_POLICE
-from onetrip.ferry.signing import SigningKey, generate_key, load_signing_key
+from onetrip.ferry.protocol.channels import POLICE_TO_PORTAL, PORTAL_TO_POLICE
+from onetrip.ferry.protocol.signing import SigningKey, generate_key, load_signing_key
 
 NOW = dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.UTC)
 

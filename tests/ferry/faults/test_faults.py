@@ -49,7 +49,7 @@ def _amqp_unavailable() -> str:
 def _delete_queues(url: str, prefix: str) -> None:
     import pika
 
-    from onetrip.ferry.channels import CHANNELS
+    from onetrip.ferry.protocol.channels import CHANNELS
 
     connection = pika.BlockingConnection(pika.URLParameters(url))
     try:

@@ -18,9 +18,9 @@ import json
 
 import pytest
 
-from onetrip.ferry.agent import run_once
-from onetrip.ferry.channels import PORTAL_TO_POLICE
-from onetrip.ferry.envelope import sha256_hex
+from onetrip.ferry.agent.loop import run_once
+from onetrip.ferry.protocol.channels import PORTAL_TO_POLICE
+from onetrip.ferry.protocol.envelope import sha256_hex
 from onetrip.police.ferrybox import models as police_box
 from onetrip.portal.ferrybox import models as portal_box
 from tests.ferry.helpers import FerryEnv, pump

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from onetrip.ferry.handlers import BusinessReject
+from onetrip.ferry.agent.handlers import BusinessReject
 from onetrip.ferry.registry import get_store
 from onetrip.police.audit.models import AuditEvent
 from onetrip.police.register.errors import DeclarationNotFound, RegisterError

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from onetrip.ferry.agent import run_once
-from onetrip.ferry.channels import PORTAL_TO_POLICE
-from onetrip.ferry.signing import generate_key
+from onetrip.ferry.agent.loop import run_once
+from onetrip.ferry.protocol.channels import PORTAL_TO_POLICE
+from onetrip.ferry.protocol.signing import generate_key
 from onetrip.police.audit.models import AuditEvent
 from onetrip.police.ferrybox import models as police_box
 from tests.ferry.helpers import FerryEnv, pump
@@ -188,7 +188,7 @@ def test_the_page_shows_alarms_heartbeat_lag_and_gap(
     import dataclasses
     import datetime as dt
 
-    from onetrip.ferry.status import ZoneStatus
+    from onetrip.ferry.operations.status import ZoneStatus
     from onetrip.police.workbench import ferry_views
 
     @dataclasses.dataclass
@@ -222,8 +222,8 @@ def test_the_page_shows_alarms_heartbeat_lag_and_gap(
 def test_ferry_page_shows_encryption_key_ids_when_batches_are_sealed(
     ferry_env: FerryEnv, admin_client, settings
 ) -> None:
-    from onetrip.ferry.channels import POLICE_TO_PORTAL
-    from onetrip.ferry.sealing import (
+    from onetrip.ferry.protocol.channels import POLICE_TO_PORTAL
+    from onetrip.ferry.protocol.sealing import (
         encryption_key_ids,
         generate_encryption_key,
         rotate_encryption_key,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from onetrip.contracts.base import Contract
 from onetrip.contracts.declarations import DeclarationSubmittedV1
-from onetrip.ferry.handlers import Envelope, register_handler
+from onetrip.ferry.agent.handlers import Envelope, register_handler
 
 from .services import declaration_receive
 

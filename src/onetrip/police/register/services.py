@@ -14,8 +14,8 @@ from django.utils import timezone
 from onetrip.common.crypto import lookup_hash
 from onetrip.common.db import atomic_for
 from onetrip.contracts.declarations import DeclarationStatusChangedV1, DeclarationSubmittedV1
-from onetrip.ferry.handlers import BusinessReject
-from onetrip.ferry.outbox import emit
+from onetrip.ferry.agent.handlers import BusinessReject
+from onetrip.ferry.agent.outbox import emit
 from onetrip.police.accounts.selectors import staff_profile
 from onetrip.police.audit.services import audit_record
 from onetrip.police.stations.models import Station

@@ -18,9 +18,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from onetrip.ferry import operations
 from onetrip.ferry.models import Alarm
-from onetrip.ferry.status import ZoneStatus, zone_status
+from onetrip.ferry.operations import actions, errors, quarantined
+from onetrip.ferry.operations.status import ZoneStatus, zone_status
+from onetrip.ferry.transports import close_transports
 from onetrip.police.accounts.models import Role, StaffProfile
 from onetrip.police.accounts.selectors import staff_profile
 from onetrip.police.audit.services import audit_actor, audit_record
@@ -28,52 +29,52 @@ from onetrip.police.audit.services import audit_actor, audit_record
 ZONE = "police"
 
 CATEGORY_LABELS = {
-    operations.CATEGORY_CONFLICT: gettext_lazy("安全告警：已应用序号下出现不同批次"),
-    operations.CATEGORY_CHAIN: gettext_lazy("安全告警：哈希链断裂"),
-    operations.CATEGORY_BAD_SIGNATURE: gettext_lazy("签名无效"),
-    operations.CATEGORY_UNKNOWN_KEY: gettext_lazy("未知或已停用的密钥"),
-    operations.CATEGORY_WRONG_CHANNEL: gettext_lazy("通道不符"),
-    operations.CATEGORY_HASH_MISMATCH: gettext_lazy("消息哈希不符"),
-    operations.CATEGORY_TRUNCATED: gettext_lazy("文件不完整"),
-    operations.CATEGORY_SCHEMA: gettext_lazy("未知的消息类型或版本"),
-    operations.CATEGORY_NO_HANDLER: gettext_lazy("本区域缺少该消息的处理程序"),
-    operations.CATEGORY_ACK_MISMATCH: gettext_lazy("回执与已发批次不符"),
-    operations.CATEGORY_DECRYPT: gettext_lazy("无法解密"),
-    operations.CATEGORY_MALFORMED: gettext_lazy("格式错误"),
-    operations.CATEGORY_OTHER: gettext_lazy("其他"),
+    quarantined.CATEGORY_CONFLICT: gettext_lazy("安全告警：已应用序号下出现不同批次"),
+    quarantined.CATEGORY_CHAIN: gettext_lazy("安全告警：哈希链断裂"),
+    quarantined.CATEGORY_BAD_SIGNATURE: gettext_lazy("签名无效"),
+    quarantined.CATEGORY_UNKNOWN_KEY: gettext_lazy("未知或已停用的密钥"),
+    quarantined.CATEGORY_WRONG_CHANNEL: gettext_lazy("通道不符"),
+    quarantined.CATEGORY_HASH_MISMATCH: gettext_lazy("消息哈希不符"),
+    quarantined.CATEGORY_TRUNCATED: gettext_lazy("文件不完整"),
+    quarantined.CATEGORY_SCHEMA: gettext_lazy("未知的消息类型或版本"),
+    quarantined.CATEGORY_NO_HANDLER: gettext_lazy("本区域缺少该消息的处理程序"),
+    quarantined.CATEGORY_ACK_MISMATCH: gettext_lazy("回执与已发批次不符"),
+    quarantined.CATEGORY_DECRYPT: gettext_lazy("无法解密"),
+    quarantined.CATEGORY_MALFORMED: gettext_lazy("格式错误"),
+    quarantined.CATEGORY_OTHER: gettext_lazy("其他"),
 }
 CATEGORY_ADVICE = {
-    operations.CATEGORY_CONFLICT: gettext_lazy(
+    quarantined.CATEGORY_CONFLICT: gettext_lazy(
         "可能遭篡改或发送方数据被回滚。请停止放行，核对双方的批次记录并上报安全负责人。"
     ),
-    operations.CATEGORY_CHAIN: gettext_lazy(
+    quarantined.CATEGORY_CHAIN: gettext_lazy(
         "批次未接续上一个已应用批次。请核对双方的批次记录，查明原因前不要放行。"
     ),
-    operations.CATEGORY_BAD_SIGNATURE: gettext_lazy(
+    quarantined.CATEGORY_BAD_SIGNATURE: gettext_lazy(
         "文件在途中被改动或伪造。发送方会按原样重发；请检查边界网闸，不要放行此文件。"
     ),
-    operations.CATEGORY_UNKNOWN_KEY: gettext_lazy(
+    quarantined.CATEGORY_UNKNOWN_KEY: gettext_lazy(
         "发送方已换用新密钥而本区域尚未信任其公钥。确认公钥来源可靠并安装后，可放行重新校验。"
     ),
-    operations.CATEGORY_WRONG_CHANNEL: gettext_lazy(
+    quarantined.CATEGORY_WRONG_CHANNEL: gettext_lazy(
         "文件被投放到了错误的目录。请检查网闸的目录映射；此文件可丢弃。"
     ),
-    operations.CATEGORY_HASH_MISMATCH: gettext_lazy(
+    quarantined.CATEGORY_HASH_MISMATCH: gettext_lazy(
         "消息内容与清单不符（传输损坏或篡改）。发送方会重发；此文件可丢弃。"
     ),
-    operations.CATEGORY_TRUNCATED: gettext_lazy(
+    quarantined.CATEGORY_TRUNCATED: gettext_lazy(
         "文件传输不完整。发送方会重发；请检查网闸和磁盘空间，此文件可丢弃。"
     ),
-    operations.CATEGORY_SCHEMA: gettext_lazy(
+    quarantined.CATEGORY_SCHEMA: gettext_lazy(
         "本区域的程序版本过旧。请部署支持该消息版本的程序后放行。"
     ),
-    operations.CATEGORY_NO_HANDLER: gettext_lazy(
+    quarantined.CATEGORY_NO_HANDLER: gettext_lazy(
         "本区域的程序版本缺少该消息的处理程序。请部署后放行。"
     ),
-    operations.CATEGORY_ACK_MISMATCH: gettext_lazy(
+    quarantined.CATEGORY_ACK_MISMATCH: gettext_lazy(
         "回执不对应本区域发出的批次。请核对对方区域，此回执可丢弃。"
     ),
-    operations.CATEGORY_DECRYPT: gettext_lazy(
+    quarantined.CATEGORY_DECRYPT: gettext_lazy(
         "本区域的解密密钥缺失或与发送方使用的不符。请核对加密密钥的分发后放行。"
     ),
 }
@@ -125,7 +126,7 @@ def _alarm_text(alarm: Any) -> str:
     return f"{text} (×{count})" if isinstance(count, int) and count > 1 else text
 
 
-def _item_context(item: operations.QuarantinedItem) -> dict[str, Any]:
+def _item_context(item: quarantined.QuarantinedItem) -> dict[str, Any]:
     return {
         "item": item,
         "category_label": CATEGORY_LABELS.get(item.category, item.category),
@@ -139,7 +140,7 @@ def ferry_home(request: HttpRequest) -> HttpResponse:
     try:
         status = zone_status(ZONE)
     finally:
-        operations.release_transport_connections()
+        close_transports()
     alarm_count, alarm_items = _alarms(status)
     return render(
         request,
@@ -162,7 +163,7 @@ def ferry_home(request: HttpRequest) -> HttpResponse:
             "lag_out": _optional(status, "lag_out"),
             "gap": _optional(status, "gap"),
             "parked_list": _optional(status, "parked_batches") or [],
-            "rows": [_item_context(item) for item in operations.quarantined_batches(ZONE)],
+            "rows": [_item_context(item) for item in quarantined.quarantined_batches(ZONE)],
         },
     )
 
@@ -178,8 +179,8 @@ def _render_item(
     status: int = 200,
 ) -> HttpResponse:
     try:
-        item = operations.quarantined_batch(ZONE, quarantine_id)
-    except operations.QuarantineNotFound as exc:
+        item = quarantined.quarantined_batch(ZONE, quarantine_id)
+    except errors.QuarantineNotFound as exc:
         raise Http404(_("未找到该隔离记录")) from exc
     return render(
         request,
@@ -190,7 +191,7 @@ def _render_item(
             "error": error,
             "error_form": form,
             "reason": reason,
-            "min_reason": operations.REASON_MIN_LENGTH,
+            "min_reason": actions.REASON_MIN_LENGTH,
         },
         status=status,
     )
@@ -206,7 +207,7 @@ def _act(request: HttpRequest, quarantine_id: int, action: str) -> HttpResponse:
     reason = request.POST.get("reason", "")
     user = request.user
 
-    def audit(result: operations.QuarantineAction) -> None:
+    def audit(result: actions.QuarantineAction) -> None:
         audit_record(
             **audit_actor(user),
             action=f"ferry.quarantine_{result.action}",
@@ -226,9 +227,9 @@ def _act(request: HttpRequest, quarantine_id: int, action: str) -> HttpResponse:
         )
 
     run = (
-        operations.quarantine_release
-        if action == operations.ACTION_RELEASE
-        else operations.quarantine_discard
+        actions.quarantine_release
+        if action == actions.ACTION_RELEASE
+        else actions.quarantine_discard
     )
     try:
         result = run(
@@ -238,9 +239,9 @@ def _act(request: HttpRequest, quarantine_id: int, action: str) -> HttpResponse:
             reason=reason,
             on_done=audit,
         )
-    except operations.QuarantineNotFound as exc:
+    except errors.QuarantineNotFound as exc:
         raise Http404(_("未找到该隔离记录")) from exc
-    except operations.OperationError as exc:
+    except errors.OperationError as exc:
         message = (
             exc.message_en if getattr(request, "LANGUAGE_CODE", "") == "en" else exc.message_zh
         )
@@ -248,8 +249,8 @@ def _act(request: HttpRequest, quarantine_id: int, action: str) -> HttpResponse:
             request, profile, quarantine_id, error=message, form=action, reason=reason, status=400
         )
     finally:
-        operations.release_transport_connections()
-    if result.action == operations.ACTION_RELEASE:
+        close_transports()
+    if result.action == actions.ACTION_RELEASE:
         messages.success(
             request,
             _("已放行 %(file)s，接收方将重新校验。") % {"file": result.file_name},
@@ -262,10 +263,10 @@ def _act(request: HttpRequest, quarantine_id: int, action: str) -> HttpResponse:
 @login_required
 @require_POST
 def quarantine_release(request: HttpRequest, quarantine_id: int) -> HttpResponse:
-    return _act(request, quarantine_id, operations.ACTION_RELEASE)
+    return _act(request, quarantine_id, actions.ACTION_RELEASE)
 
 
 @login_required
 @require_POST
 def quarantine_discard(request: HttpRequest, quarantine_id: int) -> HttpResponse:
-    return _act(request, quarantine_id, operations.ACTION_DISCARD)
+    return _act(request, quarantine_id, actions.ACTION_DISCARD)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from onetrip.contracts.base import Contract
 from onetrip.contracts.declarations import DeclarationStatusChangedV1, DeclarationSubmittedV1
-from onetrip.ferry.handlers import (
+from onetrip.ferry.agent.handlers import (
     BusinessReject,
     Envelope,
     register_handler,

@@ -35,7 +35,7 @@ from onetrip.contracts.declarations import (
     DeclarationStatusChangedV1,
     DeclarationSubmittedV1,
 )
-from onetrip.ferry.outbox import emit
+from onetrip.ferry.agent.outbox import emit
 from onetrip.portal.accounts.models import Resident
 from onetrip.portal.limits.services import rate_limit_hit
 from onetrip.portal.notify.services import sms_queue

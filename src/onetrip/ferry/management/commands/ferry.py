@@ -27,18 +27,24 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from onetrip.ferry import events
-from onetrip.ferry.agent import run_forever, run_once
-from onetrip.ferry.alarms import clear_alarm_by_id, open_alarms
-from onetrip.ferry.channels import CHANNELS, ZONES, receiving_channel, sending_channel
-from onetrip.ferry.sealing import (
+from onetrip.ferry.agent import events
+from onetrip.ferry.agent.alarms import clear_alarm_by_id, open_alarms
+from onetrip.ferry.agent.loop import run_forever, run_once
+from onetrip.ferry.operations.status import format_status, zone_status
+from onetrip.ferry.protocol.channels import CHANNELS, ZONES, receiving_channel, sending_channel
+from onetrip.ferry.protocol.sealing import (
     generate_encryption_key,
     retire_encryption_key,
     rotate_encryption_key,
     stage_encryption_key,
 )
-from onetrip.ferry.signing import FerryKeyError, generate_key, retire_key, rotate_key, stage_key
-from onetrip.ferry.status import format_status, zone_status
+from onetrip.ferry.protocol.signing import (
+    FerryKeyError,
+    generate_key,
+    retire_key,
+    rotate_key,
+    stage_key,
+)
 
 ACTIONS = ["keygen", "run", "once", "status", "rotate", "retire", "alarms", "prune-events"]
 

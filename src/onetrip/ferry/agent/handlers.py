@@ -20,8 +20,8 @@ from collections.abc import Callable
 
 from onetrip.contracts.base import Contract
 
-from .channels import check_zone
-from .envelope import Envelope
+from ..protocol.channels import check_zone
+from ..protocol.envelope import Envelope
 
 Handler = Callable[[Envelope, Contract], None]
 RejectHandler = Callable[[Envelope, Contract, str], None]

@@ -29,21 +29,28 @@ from django.utils import timezone
 
 from onetrip.contracts.base import contract_for
 
+from .. import models as abstract
+from ..log import log_event
+from ..protocol.batch import (
+    Ack,
+    BatchInvalid,
+    ResendRequest,
+    build_batch,
+    build_heartbeat,
+    verify_reverse,
+)
+from ..protocol.channels import sender_of
+from ..protocol.envelope import Envelope
+from ..protocol.sealing import load_encryption_key
+from ..protocol.signing import SigningKey
+from ..registry import Store
+from ..transports.base import Transport
 from . import events
-from . import models as abstract
 from .alarms import clear_alarms_for_key
-from .batch import Ack, BatchInvalid, ResendRequest, build_batch, build_heartbeat, verify_reverse
-from .channels import sender_of
-from .envelope import Envelope
 from .handlers import reject_handler_for
-from .log import log_event
 from .quarantine import alarm_key, quarantine
-from .registry import Store
 from .report import AgentReport
-from .sealing import load_encryption_key
-from .signing import SigningKey
 from .state import ensure_channel_state, lock_channel, read_channel_state
-from .transports.base import Transport
 
 
 def envelope_of(row: abstract.OutboxMessage) -> Envelope:

@@ -17,10 +17,10 @@ from django.db import IntegrityError, router, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from .. import models as abstract
+from ..log import log_event
+from ..tables import get_tables
 from . import events
-from . import models as abstract
-from .log import log_event
-from .tables import get_tables
 
 __all__ = ["clear_alarm", "clear_alarm_by_id", "clear_alarms_for_key", "open_alarms", "raise_alarm"]
 

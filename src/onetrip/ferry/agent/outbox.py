@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from onetrip.contracts.base import Contract, contract_for
 
-from .models import OutboxMessage
-from .registry import get_store
+from ..models import OutboxMessage
+from ..registry import get_store
 
 __all__ = ["emit"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from .models import ChannelState
-from .registry import Store
+from ..models import ChannelState
+from ..registry import Store
 
 
 def ensure_channel_state(store: Store, channel: str, direction: str) -> None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 
+from .. import models as abstract
+from ..log import log_event
+from ..protocol.envelope import sha256_hex
+from ..registry import Store
+from ..transports.base import Transport
 from . import events
-from . import models as abstract
 from .alarms import raise_alarm
-from .envelope import sha256_hex
-from .log import log_event
-from .registry import Store
-from .transports.base import Transport
 
 
 def alarm_key(kind: str, name: str) -> str:

@@ -17,8 +17,8 @@ import uuid
 
 from django.utils import timezone
 
-from .log import log_event
-from .tables import get_tables
+from ..log import log_event
+from ..tables import get_tables
 
 BUILT = "built"
 EXPORTED = "exported"

@@ -24,13 +24,13 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import close_old_connections
 
-from .log import log_event
+from ..log import log_event
+from ..protocol.signing import FerryKeyError, load_signing_key
+from ..registry import get_store
+from ..transports import get_transport
 from .receiver import receive_batches
-from .registry import get_store
 from .report import AgentReport
 from .sender import build_batches, export_batches, read_acks, resend_unacked, send_heartbeat
-from .signing import FerryKeyError, load_signing_key
-from .transports import get_transport
 
 __all__ = ["AgentReport", "run_forever", "run_once"]
 

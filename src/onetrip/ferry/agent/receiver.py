@@ -40,10 +40,9 @@ from django.utils import timezone
 
 from onetrip.contracts.base import upcast
 
-from . import events
-from . import models as abstract
-from .alarms import clear_alarm, clear_alarms_for_key, raise_alarm
-from .batch import (
+from .. import models as abstract
+from ..log import log_event
+from ..protocol.batch import (
     BatchInvalid,
     VerifiedBatch,
     build_ack,
@@ -52,16 +51,17 @@ from .batch import (
     verify_batch,
     verify_heartbeat,
 )
-from .channels import sender_of
+from ..protocol.channels import sender_of
+from ..protocol.signing import SigningKey
+from ..registry import Store
+from ..tables import Tables, get_tables
+from ..transports.base import Transport
+from . import events
+from .alarms import clear_alarm, clear_alarms_for_key, raise_alarm
 from .handlers import BusinessReject, handler_for
-from .log import log_event
 from .quarantine import alarm_key, quarantine
-from .registry import Store
 from .report import AgentReport
-from .signing import SigningKey
 from .state import ensure_channel_state, lock_channel, read_channel_state
-from .tables import Tables, get_tables
-from .transports.base import Transport
 
 CONFLICT_REASON = "security alarm: conflicting batch"
 CHAIN_REASON = "hash chain broken: prev_batch_sha256 is not the last applied batch"

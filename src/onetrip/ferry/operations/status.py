@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import Max
 
-from .models import ChannelState
-from .registry import Store, get_store
-from .sealing import encryption_key_ids, load_decryption_key, load_encryption_key
-from .signing import FerryKeyError, key_ids, keys_dir, known_public_keys, load_signing_key
-from .state import read_channel_state
-from .tables import get_tables
-from .transports import get_transport
+from ..agent.state import read_channel_state
+from ..models import ChannelState
+from ..protocol.sealing import encryption_key_ids, load_decryption_key, load_encryption_key
+from ..protocol.signing import FerryKeyError, key_ids, keys_dir, known_public_keys, load_signing_key
+from ..registry import Store, get_store
+from ..tables import get_tables
+from ..transports import get_transport
 
 QUARANTINE_SHOWN = 50
 

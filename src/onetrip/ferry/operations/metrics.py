@@ -27,10 +27,10 @@ from django.views.decorators.http import require_safe
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
-from .channels import ZONES
-from .log import log_event
-from .operations import release_transport_connections
-from .registry import get_store, registered_zones
+from ..log import log_event
+from ..protocol.channels import ZONES
+from ..registry import get_store, registered_zones
+from ..transports import close_transports
 from .status import ZoneStatus, zone_status
 
 PREFIX = "onetrip_ferry_"
@@ -274,5 +274,5 @@ def metrics_view(request: HttpRequest, zone: str | None = None) -> HttpResponse:
     try:
         body = generate_latest(FerryCollector(zones))
     finally:
-        release_transport_connections()
+        close_transports()
     return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

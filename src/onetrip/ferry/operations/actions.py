@@ -1,0 +1,207 @@
+"""What an operator may do with a zone's quarantined ferry documents (DESIGN §3 "Operate").
+
+* Release (`quarantine_release`): the raw bytes go back into the transport's pending set of
+  their channel under their original name, so the receiver verifies them again from scratch.
+  Releasing is for after the cause was fixed (the key is now trusted, the schema deployed); a
+  document that is still bad is simply quarantined again, and one that is good is applied exactly
+  once like any other (the inbox remembers every message id);
+* discard it for good (`quarantine_discard`), which also ends the alarms the document raised
+  (not the security alarms, which an operator clears after investigating).
+
+Both actions need a reason and name the actor. The ferry belongs to no zone and cannot write the
+police audit log, so the caller passes `on_done`, which runs inside the same database transaction
+as the change: if it raises (say the audit row cannot be written), the record stays as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from django.db import transaction
+
+from .. import models as abstract
+from ..agent.alarms import clear_alarms_for_key
+from ..agent.quarantine import alarm_key
+from ..log import log_event
+from ..registry import Store, get_store
+from ..transports import get_transport
+from .errors import OperationError, ReasonRequired, ReleaseConflict, not_found
+from .quarantined import classify_reason, summarize_document
+
+REASON_MIN_LENGTH = 4
+
+
+# Only documents a receiver reads back from the transport can be put back; anything else the
+# ferry may quarantine later (heartbeats) is superseded by the next one and can only be discarded.
+RELEASABLE_KINDS = frozenset(
+    {abstract.QuarantinedBatch.KIND_BATCH, abstract.QuarantinedBatch.KIND_ACK}
+)
+
+ACTION_RELEASE = "release"
+ACTION_DISCARD = "discard"
+
+
+@dataclass(frozen=True)
+class QuarantineAction:
+    """What `quarantine_release` or `quarantine_discard` did (for the caller's audit row)."""
+
+    action: str
+    zone: str
+    quarantine_id: int
+    channel: str
+    kind: str
+    file_name: str
+    sha256: str
+    size: int
+    batch_id: str
+    category: str
+    quarantine_reason: str
+    times_seen: int
+    actor: str
+    reason: str
+    put_back: bool
+    alarms_cleared: int = 0
+
+
+def check_reason(reason: str) -> str:
+    cleaned = (reason or "").strip()
+    if len(cleaned) < REASON_MIN_LENGTH:
+        raise ReasonRequired(
+            f"请填写操作原因（至少 {REASON_MIN_LENGTH} 个字）",
+            f"give a reason of at least {REASON_MIN_LENGTH} characters",
+        )
+    return cleaned
+
+
+def _locked(store: Store, quarantine_id: int) -> abstract.QuarantinedBatch:
+    row = (
+        store.quarantined_batch._default_manager.select_for_update()
+        .filter(pk=quarantine_id)
+        .first()
+    )
+    if row is None:
+        raise not_found(quarantine_id)
+    return row
+
+
+def _action(
+    action: str, zone: str, row: abstract.QuarantinedBatch, actor: str, reason: str
+) -> QuarantineAction:
+    raw = bytes(row.raw)
+    return QuarantineAction(
+        action=action,
+        zone=zone,
+        quarantine_id=row.pk,
+        channel=row.channel,
+        kind=row.kind,
+        file_name=row.file_name,
+        sha256=row.sha256,
+        size=len(raw),
+        batch_id=summarize_document(raw, row.kind).batch_id,
+        category=classify_reason(row.reason),
+        quarantine_reason=row.reason,
+        times_seen=row.times_seen,
+        actor=actor,
+        reason=reason,
+        put_back=action == ACTION_RELEASE,
+    )
+
+
+def _check_actor(actor: str) -> str:
+    if not actor:
+        raise ValueError("a quarantine action needs an actor (a username)")
+    return actor
+
+
+def quarantine_release(
+    *,
+    zone: str,
+    quarantine_id: int,
+    actor: str,
+    reason: str,
+    on_done: Callable[[QuarantineAction], None] | None = None,
+) -> QuarantineAction:
+    """Put the document's bytes back where its receiver looks, and forget the record.
+
+    The bytes are written before the record is deleted and inside the same transaction, so a
+    failure at any point leaves the record (and at worst a pending copy the receiver checks
+    again — which is what a release asks for anyway). Refused if a *different* document is
+    pending under the same name: overwriting it could drop a good batch."""
+    reason = check_reason(reason)
+    actor = _check_actor(actor)
+    store = get_store(zone)
+    transport = get_transport()
+    with transaction.atomic(using=store.db):
+        row = _locked(store, quarantine_id)
+        if row.kind not in RELEASABLE_KINDS:
+            raise OperationError(
+                "此类文件不能放行，只能丢弃（对方会发送新的）",
+                f"a quarantined {row.kind} cannot be released, only discarded",
+            )
+        body = bytes(row.raw)
+        is_ack = row.kind == abstract.QuarantinedBatch.KIND_ACK
+        pending = (
+            transport.read_ack(row.channel, row.file_name)
+            if is_ack
+            else transport.read_batch(row.channel, row.file_name)
+        )
+        if pending is not None and pending != body:
+            raise ReleaseConflict(
+                f"通道 {row.channel} 上已有同名的另一份文件 {row.file_name} 待处理，"
+                "请待其处理后再放行",
+                f"a different document named {row.file_name} is pending on {row.channel}; "
+                "release once it has been processed",
+            )
+        if is_ack:
+            transport.put_ack(row.channel, row.file_name, body)
+        else:
+            transport.put_batch(row.channel, row.file_name, body)
+        result = _action(ACTION_RELEASE, zone, row, actor, reason)
+        row.delete()
+        if on_done is not None:
+            on_done(result)
+    _log(result)
+    return result
+
+
+def quarantine_discard(
+    *,
+    zone: str,
+    quarantine_id: int,
+    actor: str,
+    reason: str,
+    on_done: Callable[[QuarantineAction], None] | None = None,
+) -> QuarantineAction:
+    """Delete the record and its bytes for good. A copy the `dir` transport moved to
+    `<channel>/quarantine/` stays there for forensics until the operator removes it."""
+    reason = check_reason(reason)
+    actor = _check_actor(actor)
+    store = get_store(zone)
+    with transaction.atomic(using=store.db):
+        row = _locked(store, quarantine_id)
+        # The document is dealt with, so its own quarantine alarms end with it; security alarms
+        # (conflict, broken chain) stay open until an operator clears them explicitly.
+        cleared = clear_alarms_for_key(zone, row.channel, alarm_key(row.kind, row.file_name))
+        result = replace(_action(ACTION_DISCARD, zone, row, actor, reason), alarms_cleared=cleared)
+        row.delete()
+        if on_done is not None:
+            on_done(result)
+    _log(result)
+    return result
+
+
+def _log(result: QuarantineAction) -> None:
+    # The operator's reason is free text; the audit row keeps it, the log keeps ids only.
+    log_event(
+        logging.WARNING,
+        "quarantine_released" if result.action == ACTION_RELEASE else "quarantine_discarded",
+        zone=result.zone,
+        channel=result.channel,
+        kind=result.kind,
+        file=result.file_name,
+        sha256=result.sha256,
+        quarantine_id=result.quarantine_id,
+        actor=result.actor,
+    )
