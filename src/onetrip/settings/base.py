@@ -29,6 +29,7 @@ SHARED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "onetrip.common.middleware.RequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -154,6 +155,8 @@ ONETRIP_PROGRESS_LOOKUPS_PER_MINUTE = int(os.environ.get("ONETRIP_PROGRESS_LOOKU
 ONETRIP_SMS_SIGN = os.environ.get("ONETRIP_SMS_SIGN", "杭州公安")
 ONETRIP_SMS_TIMEOUT_SECONDS = float(os.environ.get("ONETRIP_SMS_TIMEOUT", "5"))
 
+# The largest request body either zone reads (413 above it, before any view runs).
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("ONETRIP_MAX_BODY_BYTES", str(1024 * 1024)))
 # Staff work queues show at most this many rows a page.
 ONETRIP_QUEUE_PAGE_SIZE = int(os.environ.get("ONETRIP_QUEUE_PAGE_SIZE", "200"))
 # Staff log-in lockout (DOMAIN MLPS-3 b): this many failures in a row lock the username.

@@ -17,10 +17,11 @@ POLICE_APPS = [
 ]
 INSTALLED_APPS = SHARED_APPS + POLICE_APPS
 ROOT_URLCONF = "onetrip.police.urls"
+_SESSIONS = MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware") + 1
 MIDDLEWARE = [
-    *MIDDLEWARE[:3],
+    *MIDDLEWARE[:_SESSIONS],
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    *MIDDLEWARE[3:],
+    *MIDDLEWARE[_SESSIONS:],
 ]
 DATABASES = {"default": database("ONETRIP_POLICE_DATABASE_URL", "police.sqlite3")}
 ZONE_DATABASES = {"police": "default"}

@@ -1,0 +1,68 @@
+"""Request limits enforced before any view reads the body, so a hostile request is answered with
+a clear 413 or 415 instead of failing deep inside a parser (a 10 MB JSON body, or a multipart body
+sent to a JSON API, used to end in a 500)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from .errors import ApplicationError
+
+API_PREFIX = "/api/"
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def _refusal(request: HttpRequest, error: ApplicationError) -> HttpResponse:
+    if request.path.startswith(API_PREFIX):
+        return HttpResponse(
+            json.dumps(error.as_body(), ensure_ascii=False),
+            status=error.status,
+            content_type="application/json; charset=utf-8",
+        )
+    return HttpResponse(
+        f"{error.message_zh}\n{error.message_en}\n",
+        status=error.status,
+        content_type="text/plain; charset=utf-8",
+    )
+
+
+class RequestLimitsMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > limit:
+            return _refusal(
+                request,
+                ApplicationError(
+                    "body_too_large",
+                    f"请求内容过大，上限为{limit // 1024} KB",
+                    f"The request body is too large; the limit is {limit // 1024} KB",
+                    status=413,
+                ),
+            )
+        if (
+            request.path.startswith(API_PREFIX)
+            and request.method in BODY_METHODS
+            and length > 0
+            and request.content_type != "application/json"
+        ):
+            return _refusal(
+                request,
+                ApplicationError(
+                    "unsupported_media_type",
+                    "接口只接受 JSON 格式的请求内容（Content-Type: application/json）",
+                    "The API accepts JSON bodies only (Content-Type: application/json)",
+                    status=415,
+                ),
+            )
+        return self.get_response(request)
