@@ -1,7 +1,8 @@
 """Where each zone's concrete ferry tables are.
 
-The ferry cannot import zone code, so each zone's `ferrybox` app hands its concrete models over in
-`AppConfig.ready()`. In a zone's own process only that zone registers; in the test settings both do.
+The ferry cannot import zone code, so each zone's `ferrybox` app hands all its concrete models over
+in one `register_store` call from `AppConfig.ready()`. In a zone's own process only that zone
+registers; in the test settings both do.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ class Store:
     channel_state: type[abstract.ChannelState]
     received_batch: type[abstract.ReceivedBatch]
     quarantined_batch: type[abstract.QuarantinedBatch]
+    parked_batch: type[abstract.ParkedBatch]
+    alarm: type[abstract.Alarm]
+    event: type[abstract.FerryEvent]
 
     @property
     def db(self) -> str:
@@ -53,6 +57,9 @@ def register_store(
     channel_state: type[abstract.ChannelState],
     received_batch: type[abstract.ReceivedBatch],
     quarantined_batch: type[abstract.QuarantinedBatch],
+    parked_batch: type[abstract.ParkedBatch],
+    alarm: type[abstract.Alarm],
+    event: type[abstract.FerryEvent],
 ) -> Store:
     """Called once per zone from its ferrybox `AppConfig.ready()`."""
     check_zone(zone)
@@ -64,6 +71,9 @@ def register_store(
         channel_state=channel_state,
         received_batch=received_batch,
         quarantined_batch=quarantined_batch,
+        parked_batch=parked_batch,
+        alarm=alarm,
+        event=event,
     )
     existing = _STORES.get(zone)
     if existing is not None and existing != store:

@@ -542,14 +542,10 @@ class FaultRun:
             self.figures["gateway"] = dict(sorted(self.gateway.stats.items()))
 
     def _check_alarms(self) -> None:
-        try:
-            from onetrip.ferry.tables import get_tables
-        except ImportError:  # a ferry without alarm tables
-            return
         tampered = {(t.channel, t.name) for t in self.gateway.tampered} if self.gateway else set()
         for zone in ZONES:
             rows = list(
-                get_tables(zone).alarm._default_manager.values_list("kind", "channel", "key")
+                get_store(zone).alarm._default_manager.values_list("kind", "channel", "key")
             )
             bad = [r for r in rows if r[0] in FORBIDDEN_ALARMS]
             assert not bad, f"{zone} raised alarms no gateway fault may cause: {bad[:5]}"

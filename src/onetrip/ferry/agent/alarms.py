@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from .. import models as abstract
 from ..log import log_event
-from ..tables import get_tables
+from ..registry import get_store
 from . import events
 
 __all__ = ["clear_alarm", "clear_alarm_by_id", "clear_alarms_for_key", "open_alarms", "raise_alarm"]
@@ -37,7 +37,7 @@ def raise_alarm(zone: str, kind: str, channel: str, *, key: str = "", detail: st
     """Open the alarm, or bump the open one; True when a new alarm was opened."""
     if kind not in KINDS:
         raise ValueError(f"unknown ferry alarm kind {kind!r}")
-    model = get_tables(zone).alarm
+    model = get_store(zone).alarm
     manager = model._default_manager
     now = timezone.now()
     key, detail = key[:200], detail[:500]
@@ -73,7 +73,7 @@ def raise_alarm(zone: str, kind: str, channel: str, *, key: str = "", detail: st
 
 def clear_alarm(zone: str, kind: str, channel: str, *, key: str | None = "") -> int:
     """Close the open alarm(s) of `kind` on `channel` (all keys when `key` is None)."""
-    manager = get_tables(zone).alarm._default_manager
+    manager = get_store(zone).alarm._default_manager
     open_ = manager.filter(kind=kind, channel=channel, cleared_at__isnull=True)
     if key is not None:
         open_ = open_.filter(key=key[:200])
@@ -89,7 +89,7 @@ def clear_alarm(zone: str, kind: str, channel: str, *, key: str | None = "") -> 
 def clear_alarms_for_key(zone: str, channel: str, key: str) -> int:
     """A document that once failed (e.g. a truncated batch) has now been accepted: close the
     non-sticky alarms it raised."""
-    manager = get_tables(zone).alarm._default_manager
+    manager = get_store(zone).alarm._default_manager
     open_ = manager.filter(channel=channel, key=key[:200], cleared_at__isnull=True).exclude(
         kind__in=STICKY_KINDS
     )
@@ -99,7 +99,7 @@ def clear_alarms_for_key(zone: str, channel: str, key: str) -> int:
 
 def clear_alarm_by_id(zone: str, alarm_id: int) -> bool:
     """An operator acknowledges an alarm (e.g. a security conflict after investigation)."""
-    manager = get_tables(zone).alarm._default_manager
+    manager = get_store(zone).alarm._default_manager
     alarm = manager.filter(pk=alarm_id, cleared_at__isnull=True).first()
     if alarm is None:
         return False
@@ -107,5 +107,5 @@ def clear_alarm_by_id(zone: str, alarm_id: int) -> bool:
 
 
 def open_alarms(zone: str) -> list[abstract.Alarm]:
-    manager = get_tables(zone).alarm._default_manager
+    manager = get_store(zone).alarm._default_manager
     return list(manager.filter(cleared_at__isnull=True).order_by("raised_at", "id"))

@@ -18,7 +18,7 @@ import uuid
 from django.utils import timezone
 
 from ..log import log_event
-from ..tables import get_tables
+from ..registry import get_store
 
 BUILT = "built"
 EXPORTED = "exported"
@@ -73,7 +73,7 @@ def record_event(
     """Append one audit row in the zone's database (in the caller's transaction, if any)."""
     if step not in STEPS:
         raise ValueError(f"unknown ferry step {step!r}")
-    get_tables(zone).event._default_manager.create(
+    get_store(zone).event._default_manager.create(
         at=timezone.now(),
         channel=channel,
         step=step,
@@ -98,7 +98,7 @@ def prune_events(zone: str, older_than: dt.timedelta, *, chunk_size: int = PRUNE
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
     before = timezone.now() - older_than
-    manager = get_tables(zone).event._default_manager
+    manager = get_store(zone).event._default_manager
     deleted = 0
     while True:
         chunk = list(

@@ -54,7 +54,6 @@ from ..protocol.batch import (
 from ..protocol.channels import sender_of
 from ..protocol.signing import SigningKey
 from ..registry import Store
-from ..tables import Tables, get_tables
 from ..transports.base import Transport
 from . import events
 from .alarms import clear_alarm, clear_alarms_for_key, raise_alarm
@@ -125,9 +124,8 @@ def receive_batches(
     the agent's next pass follows at once."""
     channel = store.receives_on
     ensure_channel_state(store, channel, abstract.ChannelState.DIRECTION_IN)
-    tables = get_tables(store.zone)
     parked_rows = {
-        row.file_name: row for row in tables.parked_batch._default_manager.filter(channel=channel)
+        row.file_name: row for row in store.parked_batch._default_manager.filter(channel=channel)
     }
     seen = _Pass()
     heartbeats: list[str] = []
@@ -189,7 +187,7 @@ def receive_batches(
             report.parked_batches += 1
     for name in heartbeats:
         _receive_heartbeat(store, transport, report, seen, name)
-    _sync_parked(store, tables, seen.pending, parked_rows)
+    _sync_parked(store, seen.pending, parked_rows)
     _note_peer(store, seen)
     _check_gaps(store, transport, ack_key, report, seen.pending)
     _check_liveness(store)
@@ -543,11 +541,11 @@ def _note_peer(store: Store, seen: _Pass) -> None:
 
 
 def _sync_parked(
-    store: Store, tables: Tables, pending: dict[str, _Park], rows: dict[str, abstract.ParkedBatch]
+    store: Store, pending: dict[str, _Park], rows: dict[str, abstract.ParkedBatch]
 ) -> None:
     """Keep the ParkedBatch rows in step with what this pass left pending."""
     channel = store.receives_on
-    manager = tables.parked_batch._default_manager
+    manager = store.parked_batch._default_manager
     now = timezone.now()
     for name, park in pending.items():
         row = rows.get(name)
@@ -597,7 +595,7 @@ def _sync_parked(
     had_unknown = any(row.reason == Parked.REASON_UNKNOWN_VERSION for row in rows.values())
     if had_unknown:
         still = {key for park in pending.values() for key in park.unknown_keys}
-        open_ = tables.alarm._default_manager.filter(
+        open_ = store.alarm._default_manager.filter(
             kind=Alarm.KIND_UNKNOWN_VERSION, channel=channel, cleared_at__isnull=True
         ).exclude(key__in=still)
         for key in set(open_.values_list("key", flat=True)):

@@ -19,7 +19,6 @@ from ..models import ChannelState
 from ..protocol.sealing import encryption_key_ids, load_decryption_key, load_encryption_key
 from ..protocol.signing import FerryKeyError, key_ids, keys_dir, known_public_keys, load_signing_key
 from ..registry import Store, get_store
-from ..tables import get_tables
 from ..transports import get_transport
 
 QUARANTINE_SHOWN = 50
@@ -144,7 +143,7 @@ def zone_status(zone: str) -> ZoneStatus:
         status.retired_key_ids[channel] = ids.retired
         status.staged_key_ids[channel] = ids.staged
     _peer_figures(status, out_state, in_state)
-    _tables_figures(status, zone, store)
+    _tables_figures(status, store)
     status.encrypt = bool(getattr(settings, "FERRY_ENCRYPT", False))
     try:
         status.encryption_key_id = load_encryption_key(store.sends_on)[0]
@@ -177,9 +176,8 @@ def _peer_figures(
         status.last_heartbeat_sent_at = out_state.heartbeat_sent_at
 
 
-def _tables_figures(status: ZoneStatus, zone: str, store: Store) -> None:
-    tables = get_tables(zone)
-    parked = tables.parked_batch._default_manager.filter(channel=status.receives_on)
+def _tables_figures(status: ZoneStatus, store: Store) -> None:
+    parked = store.parked_batch._default_manager.filter(channel=status.receives_on)
     status.parked_batches = [
         ParkedInfo(
             channel=row.channel,
@@ -211,7 +209,7 @@ def _tables_figures(status: ZoneStatus, zone: str, store: Store) -> None:
     for reason in store.quarantined_batch._default_manager.values_list("reason", flat=True):
         reasons[reason] = reasons.get(reason, 0) + 1
     status.quarantine_reasons = dict(sorted(reasons.items()))
-    alarms = tables.alarm._default_manager.filter(cleared_at__isnull=True).order_by("raised_at")
+    alarms = store.alarm._default_manager.filter(cleared_at__isnull=True).order_by("raised_at")
     status.open_alarms = [
         AlarmInfo(
             id=row.pk,

@@ -9,7 +9,6 @@ class PoliceFerryboxConfig(AppConfig):
     def ready(self) -> None:
         """Hand the police zone's concrete ferry tables to the zone-neutral ferry."""
         from onetrip.ferry.registry import register_store
-        from onetrip.ferry.tables import register_tables
 
         from . import models
 
@@ -21,10 +20,7 @@ class PoliceFerryboxConfig(AppConfig):
             channel_state=models.ChannelState,
             received_batch=models.ReceivedBatch,
             quarantined_batch=models.QuarantinedBatch,
-        )
-        register_tables(
-            zone="police",
+            parked_batch=models.ParkedBatch,
             alarm=models.Alarm,
             event=models.FerryEvent,
-            parked_batch=models.ParkedBatch,
         )
