@@ -13,7 +13,11 @@ from django.utils import timezone
 
 from onetrip.common.crypto import lookup_hash
 from onetrip.common.db import atomic_for
-from onetrip.contracts.declarations import DeclarationStatusChangedV1, DeclarationSubmittedV1
+from onetrip.contracts.declarations import (
+    DECLARED_FIELDS,
+    DeclarationStatusChangedV1,
+    DeclarationSubmittedV1,
+)
 from onetrip.ferry.agent.handlers import BusinessReject
 from onetrip.ferry.agent.outbox import emit
 from onetrip.police.accounts.selectors import staff_profile
@@ -69,25 +73,10 @@ def declaration_receive(*, message: DeclarationSubmittedV1) -> ResidenceDeclarat
     declaration = ResidenceDeclaration.objects.create(
         reference=message.reference,
         station=station,
-        name=message.name,
-        id_number=message.id_number,
         id_hash=lookup_hash(message.id_number, purpose="id_number"),
-        sex=message.sex,
-        birth_date=message.birth_date,
-        phone=message.phone,
-        community_code=message.community_code,
-        address_detail=message.address_detail,
-        housing_type=message.housing_type,
-        landlord_name=message.landlord_name,
-        landlord_phone=message.landlord_phone,
-        reason=message.reason,
-        arrival_date=message.arrival_date,
-        employer_name=message.employer_name,
-        guardian_name=message.guardian_name,
-        guardian_id_number=message.guardian_id_number,
-        guardian_relation=message.guardian_relation,
         declared_at=message.declared_at,
         received_at=now,
+        **message.model_dump(include=set(DECLARED_FIELDS)),
     )
     DeclarationHistory.objects.create(
         declaration=declaration,
