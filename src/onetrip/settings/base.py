@@ -110,6 +110,9 @@ ONETRIP_DIVISIONS_DIR = os.environ.get("ONETRIP_DIVISIONS_DIR", "")
 # External systems, each behind an adapter with a loopback simulator for `make up`.
 ONETRIP_SMS_GATEWAY_URL = os.environ.get("ONETRIP_SMS_GATEWAY_URL", "http://127.0.0.1:8025")
 
+# The zone this process serves, "portal" or "police": each zone's settings file sets it.
+ZONE = ""
+
 # The ferry (DESIGN §3).
 FERRY_DIR = Path(os.environ.get("ONETRIP_FERRY_DIR", VAR_DIR / "ferry"))
 FERRY_KEYS_DIR = Path(os.environ.get("ONETRIP_FERRY_KEYS_DIR", VAR_DIR / "keys"))

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import logging
 
-from django.db import IntegrityError, router, transaction
+from django.db import IntegrityError
 from django.db.models import F
 from django.utils import timezone
+
+from onetrip.common.db import atomic_for
 
 from .. import models as abstract
 from ..log import log_event
@@ -27,10 +29,6 @@ __all__ = ["clear_alarm", "clear_alarm_by_id", "clear_alarms_for_key", "open_ala
 KINDS = {kind for kind, _label in abstract.Alarm.KIND_CHOICES}
 # Cleared only by an operator: the condition does not end by itself.
 STICKY_KINDS = {abstract.Alarm.KIND_SECURITY_CONFLICT, abstract.Alarm.KIND_CHAIN_BROKEN}
-
-
-def _db(model: type[abstract.Alarm]) -> str:
-    return router.db_for_write(model) or "default"
 
 
 def raise_alarm(zone: str, kind: str, channel: str, *, key: str = "", detail: str = "") -> bool:
@@ -46,7 +44,7 @@ def raise_alarm(zone: str, kind: str, channel: str, *, key: str = "", detail: st
         if open_.update(count=F("count") + 1, last_seen_at=now, detail=detail):
             return False
         try:
-            with transaction.atomic(using=_db(model)):
+            with atomic_for(model):
                 manager.create(
                     kind=kind,
                     channel=channel,

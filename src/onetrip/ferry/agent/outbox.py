@@ -30,11 +30,11 @@ def emit(
     actor: str,
     purpose: str,
 ) -> OutboxMessage:
-    """Queue `message` for the other zone; call inside `transaction.atomic(using=<zone db>)`.
+    """Queue `message` for the other zone; call inside a transaction on the zone's database,
+    `atomic_for(<any model of the zone>)`, together with the change that causes the message.
 
-    The zone's database alias is `router.db_for_write(<any model of the zone>)`. Outside a
-    transaction on that database the message could commit without the change, or the reverse,
-    so that is refused.
+    Outside a transaction on that database the message could commit without the change, or the
+    reverse, so that is refused.
     """
     store = get_store(zone)
     if not transaction.get_connection(store.db).in_atomic_block:

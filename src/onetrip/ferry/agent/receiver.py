@@ -44,6 +44,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from onetrip.common.db import atomic_for
 from onetrip.contracts.base import Contract, upcast
 
 from .. import models as abstract
@@ -88,10 +89,6 @@ SECURITY_VERDICTS = {
     CONFLICT: (CONFLICT_REASON, Alarm.KIND_SECURITY_CONFLICT),
     CHAIN_BROKEN: (CHAIN_REASON, Alarm.KIND_CHAIN_BROKEN),
 }
-
-
-def _setting(name: str, default: float) -> float:
-    return float(getattr(settings, name, default))
 
 
 class _Retry(Exception):
@@ -744,7 +741,7 @@ def _record_park(store: Store, park: _Park, now: dt.datetime) -> None:
     """A newly parked batch: its row, and once recorded, an audit row and a log line."""
     channel = store.receives_on
     try:
-        with transaction.atomic(using=store.db):
+        with atomic_for(store.parked_batch):
             store.parked_batch._default_manager.create(
                 channel=channel,
                 file_name=park.name,
@@ -849,7 +846,7 @@ def _gap_filled(store: Store, state: abstract.ChannelState) -> None:
 
 def _resend_request_due(state: abstract.ChannelState, text: str, now: dt.datetime) -> bool:
     """At once for new missing ranges, then again every FERRY_RESEND_REQUEST_SECONDS."""
-    repeat = dt.timedelta(seconds=_setting("FERRY_RESEND_REQUEST_SECONDS", 10))
+    repeat = dt.timedelta(seconds=float(settings.FERRY_RESEND_REQUEST_SECONDS))
     return (
         text != state.resend_requested_range
         or state.resend_requested_at is None
@@ -905,7 +902,7 @@ def _request_resends(
 
 def _alarm_lasting_gap(store: Store, since: dt.datetime, now: dt.datetime, text: str) -> None:
     waited = (now - since).total_seconds()
-    if waited >= _setting("FERRY_GAP_ALARM_SECONDS", 60):
+    if waited >= float(settings.FERRY_GAP_ALARM_SECONDS):
         raise_alarm(
             store.zone,
             Alarm.KIND_GAP,
@@ -921,7 +918,7 @@ def _check_liveness(store: Store) -> None:
     assert state is not None
     last = state.peer_seen_at or state.created_at
     silent = (timezone.now() - last).total_seconds()
-    if silent >= _setting("FERRY_HEARTBEAT_ALARM_SECONDS", 60):
+    if silent >= float(settings.FERRY_HEARTBEAT_ALARM_SECONDS):
         raise_alarm(
             store.zone,
             Alarm.KIND_HEARTBEAT_MISSING,

@@ -82,7 +82,7 @@ def build_batches(
     channel = store.sends_on
     ensure_channel_state(store, channel, abstract.ChannelState.DIRECTION_OUT)
     limit = max(1, int(settings.FERRY_BATCH_MAX_MESSAGES))
-    encrypt = bool(getattr(settings, "FERRY_ENCRYPT", False))
+    encrypt = bool(settings.FERRY_ENCRYPT)
     recipient = None
     built_count = 0
     while max_batches is None or built_count < max_batches:
@@ -406,7 +406,7 @@ def send_heartbeat(
     quiet_since = max(
         t for t in (state.created_at, state.heartbeat_sent_at, last_batch_sent) if t is not None
     )
-    every = float(getattr(settings, "FERRY_HEARTBEAT_SECONDS", 10))
+    every = float(settings.FERRY_HEARTBEAT_SECONDS)
     if not force and (now - quiet_since).total_seconds() < every:
         return False
     incoming = read_channel_state(store, store.receives_on)

@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from django.db import transaction
+from onetrip.common.db import atomic_for
 
 from .. import models as abstract
 from ..agent.alarms import clear_alarms_for_key
@@ -133,7 +133,7 @@ def quarantine_release(
     actor = _check_actor(actor)
     store = get_store(zone)
     transport = get_transport()
-    with transaction.atomic(using=store.db):
+    with atomic_for(store.quarantined_batch):
         row = _locked(store, quarantine_id)
         if row.kind not in RELEASABLE_KINDS:
             raise OperationError(
@@ -179,7 +179,7 @@ def quarantine_discard(
     reason = check_reason(reason)
     actor = _check_actor(actor)
     store = get_store(zone)
-    with transaction.atomic(using=store.db):
+    with atomic_for(store.quarantined_batch):
         row = _locked(store, quarantine_id)
         # The document is dealt with, so its own quarantine alarms end with it; security alarms
         # (conflict, broken chain) stay open until an operator clears them explicitly.

@@ -261,14 +261,14 @@ def _later_samples(
 
 
 def _default_zones() -> list[str]:
-    configured = str(getattr(settings, "ZONE", ""))
+    configured = str(settings.ZONE)
     return [configured] if configured in ZONES else registered_zones()
 
 
 @require_safe
 def metrics_view(request: HttpRequest, zone: str | None = None) -> HttpResponse:
     """Text exposition for Prometheus; mount with `{"zone": "<zone>"}` in each zone's urls."""
-    if not getattr(settings, "ONETRIP_METRICS_ENABLED", True):
+    if not settings.ONETRIP_METRICS_ENABLED:
         raise Http404("metrics are disabled")
     zones = [zone] if zone else _default_zones()
     try:

@@ -144,7 +144,7 @@ def zone_status(zone: str) -> ZoneStatus:
         status.staged_key_ids[channel] = ids.staged
     _peer_figures(status, out_state, in_state)
     _tables_figures(status, store)
-    status.encrypt = bool(getattr(settings, "FERRY_ENCRYPT", False))
+    status.encrypt = bool(settings.FERRY_ENCRYPT)
     try:
         status.encryption_key_id = load_encryption_key(store.sends_on)[0]
     except FerryKeyError:

@@ -41,8 +41,8 @@ def _amqp_transport() -> AmqpTransport:
     key = (
         str(settings.FERRY_AMQP_URL),
         str(settings.FERRY_AMQP_PREFIX),
-        str(getattr(settings, "FERRY_AMQP_QUEUE_TYPE", "quorum")),
-        float(getattr(settings, "FERRY_AMQP_RECONNECT_MAX_SECONDS", 10.0)),
+        str(settings.FERRY_AMQP_QUEUE_TYPE),
+        float(settings.FERRY_AMQP_RECONNECT_MAX_SECONDS),
     )
     cached: tuple[tuple[str, str, str, float], AmqpTransport] | None = getattr(_local, "amqp", None)
     if cached is not None:

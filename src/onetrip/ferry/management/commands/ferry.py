@@ -122,7 +122,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
 
     def _configured_zone(self) -> str:
-        configured = str(getattr(settings, "ZONE", ""))
+        configured = str(settings.ZONE)
         return configured if configured in ZONES else ""
 
     def _zone(self, zone_name: str | None) -> str:
@@ -149,7 +149,7 @@ class Command(BaseCommand):
             key_id, created = generate_key(channel)
             state = "已创建 created" if created else "已存在 exists"
             self.stdout.write(f"{channel}: key_id={key_id} {state}")
-        if encryption or getattr(settings, "FERRY_ENCRYPT", False):
+        if encryption or settings.FERRY_ENCRYPT:
             for channel in receiving:
                 key_id, created = generate_encryption_key(channel)
                 state = "已创建 created" if created else "已存在 exists"
