@@ -162,7 +162,17 @@ def test_conflicting_batch_is_an_alarm_row(ferry_env: FerryEnv) -> None:
     out = StringIO()
     call_command("ferry", "alarms", "--zone-name", "police", stdout=out)
     assert f"#{alarm.pk} security_conflict" in out.getvalue()
-    call_command("ferry", "alarms", "--zone-name", "police", "--clear", str(alarm.pk), stdout=out)
+    call_command(
+        "ferry",
+        "alarms",
+        "--zone-name",
+        "police",
+        "--clear",
+        str(alarm.pk),
+        "--reason",
+        "both batch logs checked",
+        stdout=out,
+    )
     assert alarms.open_alarms("police") == []
 
 

@@ -177,6 +177,27 @@ def test_discard_removes_the_record_for_good(ferry_env: FerryEnv, tmp_path) -> N
 
 
 @DB
+def test_release_and_discard_record_actor_and_reason_in_the_ferry_events(
+    ferry_env: FerryEnv, tmp_path
+) -> None:
+    quarantine_untrusted_batch(ferry_env, tmp_path)
+    row = police_box.QuarantinedBatch.objects.get()
+    actions.quarantine_release(
+        zone="police", quarantine_id=row.pk, actor="admin", reason="retry once"
+    )
+    assert run_once("police").quarantined == 1
+    again = police_box.QuarantinedBatch.objects.get()
+    actions.quarantine_discard(
+        zone="police", quarantine_id=again.pk, actor="ops_li", reason="forged batch"
+    )
+    recorded = police_box.FerryEvent.objects.filter(step__in=["released", "discarded"])
+    assert [(e.step, e.channel, e.detail) for e in recorded.order_by("id")] == [
+        ("released", PORTAL_TO_POLICE, f"batch {row.file_name} by admin: retry once"),
+        ("discarded", PORTAL_TO_POLICE, f"batch {row.file_name} by ops_li: forged batch"),
+    ]
+
+
+@DB
 @pytest.mark.parametrize("reason", ["", "   ", "abc", " ab "])
 def test_release_and_discard_need_a_reason(ferry_env: FerryEnv, tmp_path, reason: str) -> None:
     quarantine_untrusted_batch(ferry_env, tmp_path)

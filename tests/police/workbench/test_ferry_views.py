@@ -1,4 +1,4 @@
-"""The workbench's ferry page: city administrators only, release and discard audited."""
+"""The workbench's ferry page: city administrators only; release, discard and clearing audited."""
 
 from __future__ import annotations
 
@@ -243,3 +243,92 @@ def test_ferry_page_shows_encryption_key_ids_when_batches_are_sealed(
     assert set(encryption_key_ids(PORTAL_TO_POLICE, ferry_env.keys).accepted) == {old, new}
     assert f"<code>{new}</code>" in html and f"<code>{old}</code>" in html
     assert f"<code>{encryption_key_ids(POLICE_TO_PORTAL, ferry_env.keys).current}</code>" in html
+
+
+def test_only_city_administrators_may_operate_the_ferry() -> None:
+    from onetrip.police.accounts.models import Role, StaffProfile
+    from onetrip.police.workbench.ferry_views import may_operate_ferry
+
+    assert not may_operate_ferry(None)
+    for role in Role:
+        assert may_operate_ferry(StaffProfile(role=role)) == (role == Role.CITY_ADMIN)
+
+
+def raise_security_alarm() -> police_box.Alarm:
+    from onetrip.ferry.agent.alarms import raise_alarm
+
+    raise_alarm(
+        "police",
+        "security_conflict",
+        PORTAL_TO_POLICE,
+        key="000000000003-5f0c2b8e-9a41-4c1e-8d3a-2b7e6f1a9c04.jsonl",
+        detail="batch: security alarm: conflicting batch",
+    )
+    return police_box.Alarm.objects.get()
+
+
+@DB
+def test_city_admin_clears_an_alarm_with_a_reason_and_it_is_audited(
+    ferry_env: FerryEnv, admin_client
+) -> None:
+    alarm = raise_security_alarm()
+    html = admin_client.get("/ferry/").content.decode()
+    assert "有 1 个未解除的告警" in html
+    assert f'name="alarm" value="{alarm.pk}"' in html
+
+    response = admin_client.post("/ferry/", {"alarm": alarm.pk, "reason": "已核对双方批次记录"})
+    assert response.status_code == 302
+    assert response["Location"] == "/ferry/"
+    html = admin_client.get("/ferry/").content.decode()
+    assert "已解除告警" in html
+    assert "有 1 个未解除的告警" not in html
+    alarm.refresh_from_db()
+    assert alarm.cleared_at is not None
+    [event] = ferry_audits()
+    assert event.action == "ferry.alarm_clear"
+    assert event.object_type == "ferry_alarm"
+    assert event.object_id == str(alarm.pk)
+    assert event.purpose == "已核对双方批次记录"
+    assert event.actor == "city_admin_wu"
+    assert event.actor_role == "city_admin"
+    assert event.detail == {
+        "alarm_id": alarm.pk,
+        "kind": "security_conflict",
+        "channel": PORTAL_TO_POLICE,
+        "count": 1,
+    }
+    [detail] = police_box.FerryEvent.objects.filter(step="alarm_cleared").values_list(
+        "detail", flat=True
+    )
+    assert detail.endswith("by city_admin_wu: 已核对双方批次记录")
+
+
+@DB
+def test_clearing_an_alarm_needs_a_reason_and_a_known_alarm(
+    ferry_env: FerryEnv, admin_client
+) -> None:
+    alarm = raise_security_alarm()
+    response = admin_client.post("/ferry/", {"alarm": alarm.pk, "reason": "太短"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "请填写操作原因（至少 4 个字）" in html
+    assert "太短</textarea>" in html
+
+    response = admin_client.post("/ferry/", {"alarm": 999999, "reason": "已核对双方批次记录"})
+    assert response.status_code == 404
+    assert "没有未解除的告警 #999999" in response.content.decode()
+    assert admin_client.post("/ferry/", {"alarm": "x", "reason": "已核对"}).status_code == 404
+
+    alarm.refresh_from_db()
+    assert alarm.cleared_at is None
+    assert ferry_audits() == []
+
+
+@DB
+def test_other_staff_cannot_clear_alarms(ferry_env: FerryEnv, clerk_client) -> None:
+    alarm = raise_security_alarm()
+    response = clerk_client.post("/ferry/", {"alarm": alarm.pk, "reason": "let me try"})
+    assert response.status_code == 404
+    alarm.refresh_from_db()
+    assert alarm.cleared_at is None
+    assert ferry_audits() == []

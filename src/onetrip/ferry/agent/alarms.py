@@ -6,7 +6,8 @@
 
 Kinds are the `Alarm.KIND_*` constants. Raising an alarm that is already open only bumps its
 `count` and `last_seen_at`; a new alarm is also logged at ERROR and audited (`alarm` step). The
-detail carries ids, counts and reasons, never personal data.
+detail carries ids, counts and reasons, never personal data. An alarm whose condition does not end
+by itself (a security alarm) is cleared by an operator, with a reason: `operations.actions`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from ..log import log_event
 from ..registry import get_store
 from . import events
 
-__all__ = ["clear_alarm", "clear_alarm_by_id", "clear_alarms_for_key", "open_alarms", "raise_alarm"]
+__all__ = ["clear_alarm", "clear_alarms_for_key", "open_alarms", "raise_alarm"]
 
 KINDS = {kind for kind, _label in abstract.Alarm.KIND_CHOICES}
 # Cleared only by an operator: the condition does not end by itself.
@@ -93,15 +94,6 @@ def clear_alarms_for_key(zone: str, channel: str, key: str) -> int:
     )
     kinds = sorted(set(open_.values_list("kind", flat=True)))
     return sum(clear_alarm(zone, kind, channel, key=key) for kind in kinds)
-
-
-def clear_alarm_by_id(zone: str, alarm_id: int) -> bool:
-    """An operator acknowledges an alarm (e.g. a security conflict after investigation)."""
-    manager = get_store(zone).alarm._default_manager
-    alarm = manager.filter(pk=alarm_id, cleared_at__isnull=True).first()
-    if alarm is None:
-        return False
-    return clear_alarm(zone, alarm.kind, alarm.channel, key=alarm.key) > 0
 
 
 def open_alarms(zone: str) -> list[abstract.Alarm]:

@@ -35,6 +35,9 @@ ALARM = "alarm"
 ALARM_CLEARED = "alarm_cleared"
 KEY_CHANGED = "key_changed"
 PRUNED = "pruned"
+# Operator actions (onetrip.ferry.operations.actions); the detail names the actor and the reason.
+RELEASED = "released"
+DISCARDED = "discarded"
 
 STEPS = (
     BUILT,
@@ -52,6 +55,8 @@ STEPS = (
     ALARM_CLEARED,
     KEY_CHANGED,
     PRUNED,
+    RELEASED,
+    DISCARDED,
 )
 
 # Rows deleted per statement by prune_events: small enough that each DELETE (and its commit) is

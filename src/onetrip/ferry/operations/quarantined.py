@@ -16,7 +16,7 @@ from typing import Any
 
 from .. import models as abstract
 from ..registry import get_store
-from .errors import not_found
+from .errors import QuarantineNotFound
 
 _MAX_TEXT = 120  # longest manifest string shown; the bytes came over the boundary
 
@@ -226,5 +226,5 @@ def quarantined_batches(zone: str, *, limit: int = 500) -> list[QuarantinedItem]
 def quarantined_batch(zone: str, quarantine_id: int) -> QuarantinedItem:
     row = get_store(zone).quarantined_batch._default_manager.filter(pk=quarantine_id).first()
     if row is None:
-        raise not_found(quarantine_id)
+        raise QuarantineNotFound(quarantine_id)
     return _item(zone, row)

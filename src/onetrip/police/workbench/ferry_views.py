@@ -1,9 +1,11 @@
-"""The ferry page of the workbench: the police zone's ferry figures and its quarantine.
+"""The ferry page of the workbench: the police zone's ferry figures, alarms and quarantine.
 
-City administrators only; anyone else gets 404, as if the page did not exist. Releasing or
-discarding a quarantined batch writes an audit row in the same transaction as the change. The
-inspect page shows what a batch's manifest claims and which message types it holds, never a
-message payload (DESIGN §8).
+Who may see it is decided by `may_operate_ferry` alone; anyone else gets 404, as if the page did
+not exist. Releasing or discarding a quarantined batch and clearing an alarm go through
+`onetrip.ferry.operations.actions`, which records the actor and the reason in the zone's ferry
+events, and write a police audit row in the same transaction as the change. The inspect page
+shows what a batch's manifest claims and which message types it holds, never a message payload
+(DESIGN §8).
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from onetrip.ferry.models import Alarm
 from onetrip.ferry.operations import actions, errors, quarantined
-from onetrip.ferry.operations.status import ZoneStatus, zone_status
+from onetrip.ferry.operations.status import zone_status
 from onetrip.ferry.transports import close_transports
 from onetrip.police.accounts.models import Role, StaffProfile
 from onetrip.police.accounts.selectors import staff_profile
@@ -80,35 +82,19 @@ CATEGORY_ADVICE = {
 }
 
 
-def _city_admin(request: HttpRequest) -> StaffProfile:
+def may_operate_ferry(profile: StaffProfile | None) -> bool:
+    """Whether a member of staff may see the ferry page and act on it: city administrators.
+
+    The ferry carries every station's traffic, and its actions (release, discard, clear an
+    alarm) bear on the whole city."""
+    return profile is not None and profile.role == Role.CITY_ADMIN
+
+
+def _ferry_operator(request: HttpRequest) -> StaffProfile:
     profile = staff_profile(request.user)
-    if profile is None or profile.role != Role.CITY_ADMIN:
+    if profile is None or not may_operate_ferry(profile):
         raise Http404(_("页面不存在"))
     return profile
-
-
-def _optional(status: ZoneStatus, *names: str) -> Any:
-    """A figure another part of the ferry may or may not provide yet."""
-    for name in names:
-        if hasattr(status, name):
-            return getattr(status, name)
-    return None
-
-
-def _alarms(status: ZoneStatus) -> tuple[int | None, list[str]]:
-    """(number of open alarms, their descriptions) from whatever form the status gives."""
-    value = _optional(status, "open_alarms", "alarms")
-    if value is None:
-        return None, []
-    if isinstance(value, bool | int):
-        return int(value), []
-    if isinstance(value, dict):
-        return len(value), [f"{key}: {item}" for key, item in value.items()]
-    try:
-        items = [_alarm_text(item) for item in value]
-    except TypeError:
-        return None, []
-    return len(items), items
 
 
 ALARM_LABELS = dict(Alarm.KIND_CHOICES)
@@ -135,37 +121,94 @@ def _item_context(item: quarantined.QuarantinedItem) -> dict[str, Any]:
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def ferry_home(request: HttpRequest) -> HttpResponse:
-    profile = _city_admin(request)
+    """The page; a POST clears one of the open alarms it lists."""
+    profile = _ferry_operator(request)
+    if request.method == "POST":
+        return _clear_alarm(request, profile)
+    return _render_home(request, profile)
+
+
+def _render_home(
+    request: HttpRequest,
+    profile: StaffProfile,
+    *,
+    alarm_error: str = "",
+    error_alarm: int | None = None,
+    reason: str = "",
+    status: int = 200,
+) -> HttpResponse:
     try:
-        status = zone_status(ZONE)
+        zone = zone_status(ZONE)
     finally:
         close_transports()
-    alarm_count, alarm_items = _alarms(status)
     return render(
         request,
         "workbench/ferry.html",
         {
             "profile": profile,
-            "status": status,
-            "trusted_keys": sorted(status.trusted_key_ids.items()),
-            "retired_keys": sorted((_optional(status, "retired_key_ids") or {}).items()),
-            "last_heartbeat": _optional(
-                status,
-                "last_heartbeat_at",
-                "heartbeat_received_at",
-                "last_heartbeat_received_at",
-                "last_heartbeat",
-            ),
-            "alarm_count": alarm_count,
-            "alarm_items": alarm_items,
-            "lag_in": _optional(status, "lag_in"),
-            "lag_out": _optional(status, "lag_out"),
-            "gap": _optional(status, "gap"),
-            "parked_list": _optional(status, "parked_batches") or [],
+            "status": zone,
+            "trusted_keys": sorted(zone.trusted_key_ids.items()),
+            "retired_keys": sorted(zone.retired_key_ids.items()),
+            "last_heartbeat": zone.last_heartbeat_received_at,
+            "alarm_count": len(zone.open_alarms),
+            "alarm_rows": [(alarm, _alarm_text(alarm)) for alarm in zone.open_alarms],
+            "alarm_error": alarm_error,
+            "error_alarm": error_alarm,
+            "reason": reason,
+            "min_reason": actions.REASON_MIN_LENGTH,
+            "lag_in": zone.lag_in,
+            "lag_out": zone.lag_out,
+            "gap": zone.gap,
+            "parked_list": zone.parked_batches,
             "rows": [_item_context(item) for item in quarantined.quarantined_batches(ZONE)],
         },
+        status=status,
     )
+
+
+def _clear_alarm(request: HttpRequest, profile: StaffProfile) -> HttpResponse:
+    try:
+        alarm_id = int(request.POST.get("alarm", ""))
+    except ValueError as exc:
+        raise Http404(_("页面不存在")) from exc
+    reason = request.POST.get("reason", "")
+    user = request.user
+
+    def audit(result: actions.AlarmAction) -> None:
+        audit_record(
+            **audit_actor(user),
+            action=f"ferry.alarm_{result.action}",
+            object_type="ferry_alarm",
+            object_id=str(result.alarm_id),
+            purpose=result.reason,
+            # Ids and counts only: the alarm's key can be a file name, whose hex digits the
+            # audit log may take for a phone number.
+            detail={
+                "alarm_id": result.alarm_id,
+                "kind": result.kind,
+                "channel": result.channel,
+                "count": result.count,
+            },
+        )
+
+    try:
+        result = actions.alarm_clear(
+            zone=ZONE, alarm_id=alarm_id, actor=user.get_username(), reason=reason, on_done=audit
+        )
+    except errors.OperationError as exc:
+        return _render_home(
+            request,
+            profile,
+            alarm_error=exc.message,
+            error_alarm=alarm_id,
+            reason=reason,
+            status=exc.status,
+        )
+    label = ALARM_LABELS.get(result.kind, result.kind)
+    messages.success(request, _("已解除告警：%(alarm)s") % {"alarm": label})
+    return redirect("workbench:ferry")
 
 
 def _render_item(
@@ -199,11 +242,11 @@ def _render_item(
 
 @login_required
 def quarantine_detail(request: HttpRequest, quarantine_id: int) -> HttpResponse:
-    return _render_item(request, _city_admin(request), quarantine_id)
+    return _render_item(request, _ferry_operator(request), quarantine_id)
 
 
 def _act(request: HttpRequest, quarantine_id: int, action: str) -> HttpResponse:
-    profile = _city_admin(request)
+    profile = _ferry_operator(request)
     reason = request.POST.get("reason", "")
     user = request.user
 
@@ -242,11 +285,14 @@ def _act(request: HttpRequest, quarantine_id: int, action: str) -> HttpResponse:
     except errors.QuarantineNotFound as exc:
         raise Http404(_("未找到该隔离记录")) from exc
     except errors.OperationError as exc:
-        message = (
-            exc.message_en if getattr(request, "LANGUAGE_CODE", "") == "en" else exc.message_zh
-        )
         return _render_item(
-            request, profile, quarantine_id, error=message, form=action, reason=reason, status=400
+            request,
+            profile,
+            quarantine_id,
+            error=exc.message,
+            form=action,
+            reason=reason,
+            status=exc.status,
         )
     finally:
         close_transports()

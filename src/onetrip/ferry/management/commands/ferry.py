@@ -12,7 +12,9 @@ retire --key-id ID  stop trusting a previous key (batches signed with it are the
 retire --encryption --key-id ID
                     stop decrypting with a previous X25519 key and delete its private key
                     (batches sealed to it are then quarantined)
-alarms [--clear ID] list the open alarms, or clear one after investigation
+alarms [--clear ID --reason TEXT [--actor NAME]]
+                    list the open alarms, or clear one after investigation; the reason and the
+                    actor (default: the login name) go into the zone's ferry events
 prune-events [--older-than-days N]
                     delete the zone's audit rows (FerryEvent) older than N days, default
                     FERRY_EVENT_RETENTION_DAYS; meant for a daily timer
@@ -21,15 +23,18 @@ prune-events [--older-than-days N]
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 from argparse import ArgumentParser
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from onetrip.common.errors import ApplicationError
 from onetrip.ferry.agent import events
-from onetrip.ferry.agent.alarms import clear_alarm_by_id, open_alarms
+from onetrip.ferry.agent.alarms import open_alarms
 from onetrip.ferry.agent.loop import run_forever, run_once
+from onetrip.ferry.operations.actions import alarm_clear
 from onetrip.ferry.operations.status import format_status, zone_status
 from onetrip.ferry.protocol.channels import CHANNELS, ZONES, receiving_channel, sending_channel
 from onetrip.ferry.protocol.sealing import (
@@ -80,6 +85,14 @@ class Command(BaseCommand):
             "--clear", type=int, default=None, help="解除告警 clear the alarm with this id (alarms)"
         )
         parser.add_argument(
+            "--reason", default="", help="原因 why the alarm is cleared, required (alarms --clear)"
+        )
+        parser.add_argument(
+            "--actor",
+            default=None,
+            help="操作人 who clears it; default the login name (alarms --clear)",
+        )
+        parser.add_argument(
             "--older-than-days",
             type=int,
             default=None,
@@ -115,11 +128,13 @@ class Command(BaseCommand):
             elif action == "prune-events":
                 self._prune_events(zone, options["older_than_days"])
             elif action == "alarms":
-                self._alarms(zone, options["clear"])
+                self._alarms(zone, options["clear"], options["reason"], options["actor"])
             else:
                 self.stdout.write(format_status(zone_status(zone)))
         except FerryKeyError as exc:
             raise CommandError(str(exc)) from None
+        except ApplicationError as exc:
+            raise CommandError(f"{exc.message_zh} ({exc.message_en})") from None
 
     def _configured_zone(self) -> str:
         configured = str(settings.ZONE)
@@ -233,10 +248,12 @@ class Command(BaseCommand):
             f"已删除 deleted {deleted} ferry events older than {days} days (zone {zone})"
         )
 
-    def _alarms(self, zone: str, clear: int | None) -> None:
+    def _alarms(self, zone: str, clear: int | None, reason: str, actor: str | None) -> None:
         if clear is not None:
-            if not clear_alarm_by_id(zone, clear):
-                raise CommandError(f"没有未解除的告警 no open alarm #{clear}")
+            actor = actor or _login_name()
+            if not actor:
+                raise CommandError("请用 --actor 指明操作人 (name the operator with --actor)")
+            alarm_clear(zone=zone, alarm_id=clear, actor=actor, reason=reason)
             self.stdout.write(f"已解除 cleared alarm #{clear}")
             return
         alarms = open_alarms(zone)
@@ -247,3 +264,11 @@ class Command(BaseCommand):
                 f"#{alarm.pk} {alarm.kind} {alarm.channel} {alarm.key} x{alarm.count} "
                 f"raised {alarm.raised_at:%Y-%m-%d %H:%M:%S}: {alarm.detail}"
             )
+
+
+def _login_name() -> str:
+    """Who runs the command, as the operating system knows them ("" if it does not)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return ""
