@@ -17,6 +17,7 @@ and ack files with the part of Path the tests use.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 import uuid
@@ -30,11 +31,13 @@ import pytest
 from django.conf import settings as django_settings
 
 from onetrip.ferry.agent.loop import AgentReport, run_once
+from onetrip.ferry.protocol.batch import build_batch
 from onetrip.ferry.protocol.channels import CHANNELS
-from onetrip.ferry.protocol.signing import generate_key
+from onetrip.ferry.protocol.envelope import Envelope
+from onetrip.ferry.protocol.signing import SigningKey, generate_key
 from onetrip.ferry.transports import close_transports, get_transport
 
-from . import pingpong  # noqa: F401  (registers the test contracts and handlers)
+from .pingpong import PingV1  # importing it registers the test contracts and handlers
 
 TRANSPORT_ENV = "ONETRIP_TEST_FERRY_TRANSPORT"
 TRANSPORTS = ("dir", "amqp")
@@ -42,10 +45,12 @@ TRANSPORTS = ("dir", "amqp")
 # Tests that reach into the dir transport itself; under amqp they are skipped with this reason.
 DIR_ONLY = {
     "test_ferry.py::test_crash_between_apply_and_ack": (
-        "dir only: patches DirTransport methods (amqp variant in tests/ferry/test_amqp.py)"
+        "dir only: patches DirTransport methods "
+        "(amqp variant in tests/ferry/transports/test_amqp.py)"
     ),
     "test_ferry.py::test_crash_between_batching_and_export": (
-        "dir only: patches DirTransport methods (amqp variant in tests/ferry/test_amqp.py)"
+        "dir only: patches DirTransport methods "
+        "(amqp variant in tests/ferry/transports/test_amqp.py)"
     ),
 }
 
@@ -244,6 +249,35 @@ def ferry_env(tmp_path: Path, settings: Any, monkeypatch: Any, request: Any) -> 
     Resends are off by default (a long timeout); set settings.FERRY_RESEND_AFTER_SECONDS = 0
     in a test to make every pass resend what is unacked."""
     yield from make_ferry_env(tmp_path, settings, monkeypatch, request, chosen_transport())
+
+
+def forged_batch(
+    key: SigningKey, *, channel: str, first_seq: int, prev: str = ""
+) -> tuple[str, bytes]:
+    """A validly signed batch of one ping that no outbox wrote: what a stolen key, a sender
+    restored from a backup or a key used on the wrong channel would put on the boundary."""
+    envelope = Envelope(
+        message_id=uuid.uuid4(),
+        sequence=first_seq,
+        message_type="test.ping",
+        version=1,
+        aggregate_type="test",
+        aggregate_id="forged",
+        correlation_id="X",
+        actor="mallory",
+        purpose="test",
+        occurred_at=dt.datetime.now(dt.UTC),
+        payload=PingV1(n=999).model_dump(mode="json"),
+    )
+    built = build_batch(
+        channel=channel,
+        sender_zone="portal",
+        envelopes=[envelope],
+        prev_sha256=prev,
+        key=key,
+        created_at=dt.datetime.now(dt.UTC),
+    )
+    return built.file_name, built.body
 
 
 def pump(times: int = 20) -> list[AgentReport]:

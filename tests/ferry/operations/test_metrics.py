@@ -15,8 +15,8 @@ from onetrip.ferry.operations.status import ZoneStatus
 from onetrip.ferry.protocol.channels import POLICE_TO_PORTAL, PORTAL_TO_POLICE
 from onetrip.ferry.protocol.signing import load_signing_key
 
-from .helpers import FerryEnv, pump
-from .pingpong import send_pings
+from ..helpers import FerryEnv, pump
+from ..pingpong import send_pings
 
 DB = pytest.mark.django_db(databases=["default", "police"], transaction=True)
 

@@ -25,8 +25,8 @@ from tests.fixtures import (  # noqa: F401  (fixtures used by name)
     valid_declaration,
 )
 
-from .helpers import FerryEnv, pump
-from .pingpong import PingV1, send_pings
+from ..helpers import FerryEnv, pump
+from ..pingpong import PingV1, send_pings
 
 DB = pytest.mark.django_db(databases=["default", "police"], transaction=True)
 

@@ -26,7 +26,7 @@ from onetrip.ferry.protocol.channels import PORTAL_TO_POLICE
 from onetrip.ferry.registry import get_store
 from onetrip.police.ferrybox import models as police_box
 
-from .helpers import FerryEnv, pump
+from ..helpers import FerryEnv, pump
 
 DB = pytest.mark.django_db(databases=["default", "police"], transaction=True)
 

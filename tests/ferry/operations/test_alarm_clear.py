@@ -16,7 +16,7 @@ from onetrip.ferry.operations import actions, errors
 from onetrip.ferry.protocol.channels import PORTAL_TO_POLICE
 from onetrip.police.ferrybox import models as police_box
 
-from .helpers import FerryEnv
+from ..helpers import FerryEnv
 
 DB = pytest.mark.django_db(databases=["default", "police"], transaction=True)
 BATCH = "000000000003-5f0c2b8e-9a41-4c1e-8d3a-2b7e6f1a9c04.jsonl"

@@ -19,10 +19,10 @@ from onetrip.ferry.protocol.channels import PORTAL_TO_POLICE
 from onetrip.police.ferrybox import models as police_box
 from onetrip.portal.ferrybox import models as portal_box
 
-from .helpers import FerryEnv, pump
-from .pingpong import send_pings
+from ..helpers import FerryEnv, pump
+from ..pingpong import send_pings
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 MESSAGES = 3000
 BATCH = 50
 

@@ -3,14 +3,12 @@ invariants 3 and 4)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import json
 import logging
 import os
 import threading
 import time
-import uuid
 from io import StringIO
 
 import pytest
@@ -24,7 +22,7 @@ from onetrip.ferry.agent.loop import run_forever, run_once
 from onetrip.ferry.agent.outbox import OutboxError, emit
 from onetrip.ferry.agent.report import AgentReport
 from onetrip.ferry.agent.sender import build_batches
-from onetrip.ferry.protocol.batch import ACK_FORMAT, build_batch
+from onetrip.ferry.protocol.batch import ACK_FORMAT
 from onetrip.ferry.protocol.channels import POLICE_TO_PORTAL, PORTAL_TO_POLICE
 from onetrip.ferry.protocol.envelope import Envelope
 from onetrip.ferry.protocol.signing import SigningKey, generate_key, load_signing_key
@@ -33,8 +31,8 @@ from onetrip.ferry.transports.dir import DirTransport
 from onetrip.police.ferrybox import models as police_box
 from onetrip.portal.ferrybox import models as portal_box
 
-from .helpers import FerryEnv, pump
-from .pingpong import OrphanV1, PingV1, PongV1, on_ping_police, send_pings
+from ..helpers import FerryEnv, forged_batch, pump
+from ..pingpong import OrphanV1, PingV1, PongV1, on_ping_police, send_pings
 
 DB = pytest.mark.django_db(databases=["default", "police"], transaction=True)
 
@@ -54,33 +52,6 @@ def police_pong_ids() -> list[str]:
             "aggregate_id", flat=True
         )
     )
-
-
-def forged_batch(
-    key: SigningKey, *, channel: str, first_seq: int, prev: str = ""
-) -> tuple[str, bytes]:
-    envelope = Envelope(
-        message_id=uuid.uuid4(),
-        sequence=first_seq,
-        message_type="test.ping",
-        version=1,
-        aggregate_type="test",
-        aggregate_id="forged",
-        correlation_id="X",
-        actor="mallory",
-        purpose="test",
-        occurred_at=dt.datetime.now(dt.UTC),
-        payload=PingV1(n=999).model_dump(mode="json"),
-    )
-    built = build_batch(
-        channel=channel,
-        sender_zone="portal",
-        envelopes=[envelope],
-        prev_sha256=prev,
-        key=key,
-        created_at=dt.datetime.now(dt.UTC),
-    )
-    return built.file_name, built.body
 
 
 @DB

@@ -15,8 +15,8 @@ from onetrip.ferry.protocol.signing import generate_key, load_signing_key
 from onetrip.police.ferrybox import models as police_box
 from onetrip.portal.ferrybox import models as portal_box
 
-from .helpers import FerryEnv, pump
-from .pingpong import send_pings
+from ..helpers import FerryEnv, pump
+from ..pingpong import send_pings
 
 DB = pytest.mark.django_db(databases=["default", "police"], transaction=True)
 

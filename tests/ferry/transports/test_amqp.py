@@ -42,12 +42,12 @@ from onetrip.ferry.transports.amqp import (
 from onetrip.police.ferrybox import models as police_box
 from onetrip.portal.ferrybox import models as portal_box
 
-from .helpers import FerryEnv, amqp_reachable, amqp_url, make_ferry_env, pump
-from .pingpong import send_pings
+from ..helpers import FerryEnv, amqp_reachable, amqp_url, make_ferry_env, pump
+from ..pingpong import send_pings
 
 pytestmark = pytest.mark.django_db(databases=["default", "police"], transaction=True)
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 class Crash(BaseException):
