@@ -36,8 +36,13 @@ def rate_limit_hit(
     key = key[:200]
     with atomic_for(RateLimitWindow):
         rows = RateLimitWindow.objects.filter(key=key)
-        counted = rows.filter(window_started_at__gt=now - window).update(hits=F("hits") + 1)
-        if not counted and not rows.update(window_started_at=now, hits=1):
+        cutoff = now - window
+        counted = rows.filter(window_started_at__gt=cutoff).update(hits=F("hits") + 1)
+        # Renew only a window that is over: a row another request has just created or renewed
+        # is counted into, never reset (PostgreSQL re-checks the condition after the row lock).
+        if not counted and not rows.filter(window_started_at__lte=cutoff).update(
+            window_started_at=now, hits=1
+        ):
             RateLimitWindow.objects.bulk_create(
                 [RateLimitWindow(key=key, window_started_at=now, hits=0)], ignore_conflicts=True
             )
