@@ -155,6 +155,8 @@ CACHES = {
     }
 }
 ONETRIP_PROGRESS_LOOKUPS_PER_MINUTE = int(os.environ.get("ONETRIP_PROGRESS_LOOKUPS", "10"))
+# Login codes one client address may request in an hour, across all numbers.
+ONETRIP_SMS_CODES_PER_ADDRESS_PER_HOUR = int(os.environ.get("ONETRIP_SMS_CODES_PER_ADDRESS", "30"))
 ONETRIP_SMS_SIGN = os.environ.get("ONETRIP_SMS_SIGN", "杭州公安")
 ONETRIP_SMS_TIMEOUT_SECONDS = float(os.environ.get("ONETRIP_SMS_TIMEOUT", "5"))
 

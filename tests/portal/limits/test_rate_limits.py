@@ -90,3 +90,39 @@ def test_progress_is_limited_per_reference_as_well_as_per_address(client, settin
         for n in range(4)
     ]
     assert codes == [404, 404, 429, 429]
+
+
+@pytest.mark.django_db(databases=["default", "police"])
+def test_one_address_gets_codes_for_a_limited_number_of_phones(client, settings, sms_simulator):
+    settings.ONETRIP_SMS_CODES_PER_ADDRESS_PER_HOUR = 3
+    answers = [
+        client.post(
+            "/api/v1/auth/sms-code",
+            {"phone": f"1380013800{n}"},
+            content_type="application/json",
+            HTTP_HOST="portal.testserver",
+            REMOTE_ADDR="198.51.100.7",
+        )
+        for n in range(5)
+    ]
+    assert [a.status_code for a in answers] == [202, 202, 202, 429, 429]
+    assert answers[3].json()["code"] == "rate_limited"
+    other = client.post(
+        "/api/v1/auth/sms-code",
+        {"phone": "13900139000"},
+        content_type="application/json",
+        HTTP_HOST="portal.testserver",
+        REMOTE_ADDR="198.51.100.8",
+    )
+    assert other.status_code == 202
+
+
+@pytest.mark.django_db(databases=["default", "police"])
+def test_the_login_page_shows_the_address_limit_beside_the_number(client, settings, sms_simulator):
+    settings.ONETRIP_SMS_CODES_PER_ADDRESS_PER_HOUR = 1
+    for phone in ("13800138001", "13800138002"):
+        page = client.post(
+            "/login/", {"action": "request", "phone": phone}, HTTP_HOST="portal.testserver"
+        )
+    assert page.status_code == 200
+    assert "该网络获取验证码过于频繁" in page.content.decode()

@@ -14,11 +14,13 @@ import secrets
 import unicodedata
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from onetrip.common.crypto import lookup_hash
 from onetrip.common.db import atomic_for
 from onetrip.common.identifiers import IdentifierError, normalize_mobile
+from onetrip.portal.limits.services import rate_limit_hit
 from onetrip.portal.notify.services import sms_queue
 
 from . import errors
@@ -64,12 +66,22 @@ def _code_hash(login_code: SmsLoginCode, code: str) -> str:
     return lookup_hash(f"{login_code.id}\x00{code}", purpose="login_code")
 
 
-def login_code_request(*, phone: str) -> SmsLoginCode:
+def login_code_request(*, phone: str, client_ip: str = "") -> SmsLoginCode:
     """Issue a login code for `phone` and queue it by SMS.
 
     Raises AccountError: phone_format, code_throttled (within 60 s of the last code),
-    code_daily_throttled (ten codes today already). A new code replaces any earlier one."""
+    code_daily_throttled (ten codes today already); RateLimited when `client_ip` asked for
+    codes to more numbers than `ONETRIP_SMS_CODES_PER_ADDRESS_PER_HOUR` (SMS cost and
+    harassment of strangers' phones). A new code replaces any earlier one."""
     phone = _normalize_phone(phone)
+    if client_ip:
+        rate_limit_hit(
+            key=f"sms-code:ip:{client_ip}",
+            limit=settings.ONETRIP_SMS_CODES_PER_ADDRESS_PER_HOUR,
+            window_seconds=3600,
+            message_zh="该网络获取验证码过于频繁，请{seconds}秒后再试",
+            message_en="Too many codes requested from this network; try again in {seconds} seconds",
+        )
     phone_hash = phone_hash_of(phone)
     now = timezone.now()
     today = timezone.localdate(now)

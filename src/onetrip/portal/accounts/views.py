@@ -8,6 +8,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from onetrip.common.errors import ApplicationError
+from onetrip.common.http import client_address
 from onetrip.common.identifiers import IdentifierError, normalize_mobile
 from onetrip.common.masking import mask_phone
 from onetrip.portal.notify.selectors import sms_demo_inbox_url
@@ -71,8 +73,8 @@ def login(request: HttpRequest) -> HttpResponse:
         if phone_form.is_valid():
             phone = phone_form.cleaned_data["phone"]
             try:
-                login_code_request(phone=phone)
-            except AccountError as exc:
+                login_code_request(phone=phone, client_ip=client_address(request))
+            except ApplicationError as exc:
                 if action == "resend" and exc.code != "phone_format":
                     context.update(
                         step="code",

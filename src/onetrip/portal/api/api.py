@@ -15,6 +15,7 @@ from pydantic import create_model
 
 from onetrip.common import divisions
 from onetrip.common.api import error_responses, install_error_handlers
+from onetrip.common.http import client_address
 from onetrip.portal.accounts.models import Resident
 from onetrip.portal.accounts.services import login_code_request, login_code_verify
 from onetrip.portal.declarations.models import Declaration
@@ -24,7 +25,6 @@ from onetrip.portal.declarations.services import (
     declaration_progress_lookup,
     declaration_submit,
 )
-from onetrip.portal.declarations.views import client_ip
 
 from .auth import TOKEN_MAX_AGE_SECONDS, ResidentBearer, token_for
 
@@ -106,7 +106,7 @@ def _status(d: Declaration) -> StatusOut:
 @api.post("/auth/sms-code", response={202: dict, **error_responses(400, 422, 429)}, tags=["auth"])
 def request_sms_code(request: HttpRequest, body: PhoneIn) -> Status[dict[str, bool]]:
     """Send a login code by SMS to the resident's mobile."""
-    login_code_request(phone=body.phone)
+    login_code_request(phone=body.phone, client_ip=client_address(request))
     return Status(202, {"sent": True})
 
 
@@ -159,7 +159,7 @@ def progress(request: HttpRequest, reference: str, id_last6: str) -> StatusOut:
     """Progress without log-in: reference number plus the ID number's last six characters."""
     return _status(
         declaration_progress_lookup(
-            client_ip=client_ip(request), reference=reference, id_last6=id_last6
+            client_ip=client_address(request), reference=reference, id_last6=id_last6
         )
     )
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from onetrip.common import divisions
 from onetrip.common.errors import RateLimited
+from onetrip.common.http import client_address
 from onetrip.common.masking import mask_id_number
 from onetrip.portal.accounts.auth import current_resident, resident_required
 
@@ -24,11 +25,6 @@ from .services import (
 )
 
 INPUT_FIELDS = [f.name for f in fields(DeclarationInput)]
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The client's address as the server sees it (a proxy in front sets REMOTE_ADDR)."""
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def address_options(values: dict[str, str]) -> dict[str, object]:
@@ -125,7 +121,7 @@ def progress(request: HttpRequest) -> HttpResponse:
         return render(request, "declarations/progress.html", context)
     try:
         context["d"] = declaration_progress_lookup(
-            client_ip=client_ip(request), reference=reference, id_last6=id_last6
+            client_ip=client_address(request), reference=reference, id_last6=id_last6
         )
     except RateLimited as exc:
         context["error"] = exc.message
