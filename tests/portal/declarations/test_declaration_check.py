@@ -174,3 +174,27 @@ def test_zj5_an_adult_declares_for_themselves_and_guardian_fields_are_ignored(re
     )
     assert response.status_code == 302
     assert Declaration.objects.get().guardian_name == ""
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "code"),
+    [
+        ({"name": "张建国😀"}, "name", "unsupported_character"),
+        ({"address_detail": "曙光路\x0012号"}, "address_detail", "control_character"),
+        ({"employer_name": "示例😀公司"}, "employer_name", "unsupported_character"),
+        ({"name": "张三 Smith"}, "name", "name_characters"),
+    ],
+)
+def test_emoji_control_characters_and_mixed_names_are_refused(
+    resident_client, overrides, field, code
+):
+    response = resident_client.post("/declare/", valid_declaration(**overrides))
+    assert response.status_code == 400
+    assert response.context["errors"][field].code == code
+    nothing_stored()
+
+
+def test_a_minority_name_with_a_middle_dot_is_accepted(resident_client):
+    response = resident_client.post("/declare/", valid_declaration(name="阿依古丽•买买提"))
+    assert response.status_code == 302
+    assert Declaration.objects.get().name == "阿依古丽·买买提"

@@ -28,6 +28,7 @@ from onetrip.common.identifiers import (
     normalize_mobile,
     parse_resident_id,
 )
+from onetrip.common.text import TextError, clean_person_name, clean_text
 from onetrip.contracts.declarations import (
     DECLARED_FIELDS,
     HOUSING_TYPE_LABELS,
@@ -87,6 +88,15 @@ def _parse_date(
         )
 
 
+def _text(errors: list[FieldError], cleaner: Any, value: str, **kwargs: Any) -> str:
+    """`cleaner(value, **kwargs)`, with its refusal added to `errors` (then "")."""
+    try:
+        return str(cleaner(value, **kwargs))
+    except TextError as exc:
+        errors.append(FieldError(exc.field, exc.code, exc.message_zh, exc.message_en))
+        return ""
+
+
 def _id_error(field_name: str, exc: IdentifierError) -> FieldError:
     return FieldError(field_name, exc.code, exc.message_zh, exc.message_en)
 
@@ -95,12 +105,7 @@ def _check_person(
     data: Any, today: dt.date, errors: list[FieldError], clean: CleanDeclaration
 ) -> ResidentId | None:
     """Name, ID number, and the sex and birth date the ID number must agree with (ID-2, ID-5)."""
-    name = data.name.strip()
-    if not name:
-        errors.append(FieldError("name", "required", "请填写姓名", "Name is required"))
-    elif len(name) > 50:
-        errors.append(FieldError("name", "too_long", "姓名过长", "Name is too long"))
-    clean["name"] = name
+    clean["name"] = _text(errors, clean_person_name, data.name)
 
     resident_id = None
     try:
@@ -163,8 +168,7 @@ def _check_address(data: Any, errors: list[FieldError], clean: CleanDeclaration)
         )
     clean["community_code"] = community_code
 
-    address_detail = data.address_detail.strip()
-    if not address_detail:
+    if not (data.address_detail or "").strip():
         errors.append(
             FieldError(
                 "address_detail",
@@ -173,11 +177,15 @@ def _check_address(data: Any, errors: list[FieldError], clean: CleanDeclaration)
                 "Enter the detailed address (road, estate, building, room)",
             )
         )
-    elif len(address_detail) > 200:
-        errors.append(
-            FieldError("address_detail", "too_long", "详细地址过长", "Address is too long")
-        )
-    clean["address_detail"] = address_detail
+    clean["address_detail"] = _text(
+        errors,
+        clean_text,
+        data.address_detail,
+        field="address_detail",
+        label_zh="详细地址",
+        label_en="detailed address",
+        max_length=200,
+    )
 
     if data.housing_type not in HOUSING_TYPE_LABELS:
         errors.append(
@@ -185,7 +193,15 @@ def _check_address(data: Any, errors: list[FieldError], clean: CleanDeclaration)
         )
     clean["housing_type"] = data.housing_type
 
-    landlord_name = data.landlord_name.strip()
+    landlord_name = _text(
+        errors,
+        clean_text,
+        data.landlord_name,
+        field="landlord_name",
+        label_zh="房东（出租人）姓名",
+        label_en="landlord's name",
+        max_length=50,
+    )
     if data.housing_type == HousingType.RENTED and not landlord_name:
         errors.append(
             FieldError(
@@ -237,12 +253,15 @@ def _check_stay(
             )
     clean["arrival_date"] = arrival_date
 
-    employer_name = data.employer_name.strip()
-    if len(employer_name) > 100:
-        errors.append(
-            FieldError("employer_name", "too_long", "单位名称过长", "Employer name is too long")
-        )
-    clean["employer_name"] = employer_name
+    clean["employer_name"] = _text(
+        errors,
+        clean_text,
+        data.employer_name,
+        field="employer_name",
+        label_zh="单位名称",
+        label_en="employer's name",
+        max_length=100,
+    )
 
 
 def declaration_check(data: Any, *, today: dt.date | None = None) -> CleanDeclaration:
@@ -275,8 +294,8 @@ def _check_guardian(
     For older declarants the guardian fields are ignored (an adult declares for themselves)."""
     if resident_id is None or resident_id.age_on(today) >= GUARDIAN_REQUIRED_UNDER:
         return "", "", ""
-    name = data.guardian_name.strip()
-    if not name:
+    name = ""
+    if not (data.guardian_name or "").strip():
         errors.append(
             FieldError(
                 "guardian_name",
@@ -284,6 +303,15 @@ def _check_guardian(
                 "申报人未满16周岁，应由监护人代为申报：请填写监护人姓名",
                 "A person under 16 is declared by a guardian: enter the guardian's name",
             )
+        )
+    else:
+        name = _text(
+            errors,
+            clean_person_name,
+            data.guardian_name,
+            field="guardian_name",
+            label_zh="监护人姓名",
+            label_en="guardian's name",
         )
     if data.guardian_relation not in GUARDIAN_RELATIONS:
         errors.append(
