@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from onetrip.common.errors import ApplicationError
 from onetrip.ferry.agent.handlers import BusinessReject
 from onetrip.ferry.registry import get_store
 from onetrip.police.audit.models import AuditEvent
@@ -129,3 +130,15 @@ def test_workbench_pages_need_astaff_login(client):
     response = client.get("/declarations/", HTTP_HOST="police.testserver")
     assert response.status_code == 302
     assert "/login/" in response["Location"]
+
+
+def test_return_reason_is_clean_text_without_a_closing_full_stop(clerk, beishan):
+    """The SMS adds its own "。": a reason ending in one read "…重新申报。。"."""
+    declaration_receive(message=submitted())
+    declaration = declaration_return(
+        user=clerk, reference="JZ26112700000001", reason=" 门牌号缺失，请补充后重新申报。 "
+    )
+    assert declaration.return_reason == "门牌号缺失，请补充后重新申报"
+    with pytest.raises(ApplicationError) as exc:
+        declaration_return(user=clerk, reference="JZ26112700000001", reason="缺门牌😀号")
+    assert exc.value.code == "unsupported_character"

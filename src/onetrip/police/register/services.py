@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from onetrip.common.crypto import lookup_hash
 from onetrip.common.db import atomic_for
+from onetrip.common.text import clean_text
 from onetrip.contracts.declarations import (
     DECLARED_FIELDS,
     DeclarationStatusChangedV1,
@@ -216,7 +217,9 @@ def declaration_return(
     *, user: AbstractBaseUser, reference: str, reason: str
 ) -> ResidenceDeclaration:
     """Return the declaration to the resident with a reason they can act on."""
-    reason = reason.strip()
+    reason = clean_text(
+        reason, field="reason", label_zh="退回原因", label_en="reason", max_length=2000
+    ).rstrip("。.")
     if len(reason) < 4:
         raise RegisterError(
             "reason_required",
