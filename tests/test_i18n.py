@@ -199,9 +199,14 @@ def test_declaration_form_in_english(resident_client, reference_data):  # noqa: 
     response = resident_client.get("/declare/", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     html = response.content.decode()
-    for phrase in ("Identity details", "Date of birth", "Type of residence", "Submit declaration"):
+    for phrase in (
+        "Identity details",
+        "date of birth",
+        "Type of residence",
+        "Next: check your details",
+    ):
         assert phrase in html
-    for phrase in ("身份信息", "出生日期", "住所类型", "提交申报"):
+    for phrase in ("身份信息", "出生日期", "住所类型", "下一步"):
         assert phrase not in html
 
 

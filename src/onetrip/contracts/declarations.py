@@ -76,6 +76,15 @@ class DeclarationSubmittedV1(Contract):
 
 
 @register
+class DeclarationResubmittedV1(DeclarationSubmittedV1):
+    """A returned declaration, corrected by the resident under the same reference: the police
+    zone takes it back into the queue as the same case, its history continued."""
+
+    message_type = "declaration.resubmitted"
+    version = 1
+
+
+@register
 class DeclarationStatusChangedV1(Contract):
     """The police zone's decision on a declaration, mirrored to the resident."""
 

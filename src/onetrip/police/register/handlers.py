@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from onetrip.contracts.base import Contract
-from onetrip.contracts.declarations import DeclarationSubmittedV1
+from onetrip.contracts.declarations import DeclarationResubmittedV1, DeclarationSubmittedV1
 from onetrip.ferry.agent.handlers import Envelope, register_handler
 
-from .services import declaration_receive
+from .services import declaration_receive, declaration_receive_resubmission
 
 
 @register_handler(zone="police", message_type="declaration.submitted")
 def on_declaration_submitted(envelope: Envelope, message: Contract) -> None:
     assert isinstance(message, DeclarationSubmittedV1)
     declaration_receive(message=message)
+
+
+@register_handler(zone="police", message_type="declaration.resubmitted")
+def on_declaration_resubmitted(envelope: Envelope, message: Contract) -> None:
+    assert isinstance(message, DeclarationResubmittedV1)
+    declaration_receive_resubmission(message=message)

@@ -15,6 +15,12 @@ class RegistrationStatus(models.TextChoices):
     RETURNED = "returned", _("已退回")
 
 
+class DuplicateFlag(models.TextChoices):
+    NONE = "", _("无")
+    SAME_ADDRESS = "same_address", _("重复申报（同一地址）")
+    ADDRESS_CHANGE = "address_change", _("地址变更（已有其他地址的登记）")
+
+
 class ResidenceDeclaration(models.Model):
     """A declaration received from the portal, waiting for or carrying the station's decision.
 
@@ -64,6 +70,11 @@ class ResidenceDeclaration(models.Model):
         related_name="+",
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    # Another active declaration of the same person, as found on arrival (shown in the queue).
+    duplicate_flag = models.CharField(
+        max_length=20, choices=DuplicateFlag.choices, blank=True, default=""
+    )
+    related_reference = models.CharField(max_length=32, blank=True, default="")
 
     class Meta:
         ordering = ["received_at", "id"]

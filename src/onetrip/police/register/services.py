@@ -7,6 +7,7 @@ and sends the result back to the portal through the ferry in the same transactio
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.utils import timezone
@@ -16,6 +17,7 @@ from onetrip.common.db import atomic_for
 from onetrip.common.text import clean_text
 from onetrip.contracts.declarations import (
     DECLARED_FIELDS,
+    DeclarationResubmittedV1,
     DeclarationStatusChangedV1,
     DeclarationSubmittedV1,
 )
@@ -29,11 +31,14 @@ from onetrip.police.stations.selectors import station_for_community
 from .errors import RegisterError
 from .models import (
     DeclarationHistory,
+    DuplicateFlag,
     RegistrationCounter,
     RegistrationStatus,
     ResidenceDeclaration,
 )
 from .selectors import declaration_find_for_staff
+
+RESUBMITTED_NOTE = "申报人按退回原因更正后重新提交"
 
 DECIDING_ROLES = {"window_clerk", "reviewer", "approver", "station_admin"}
 
@@ -60,6 +65,39 @@ def _emit_status(declaration: ResidenceDeclaration, *, actor: str, reason: str =
     )
 
 
+def _same_address(a: str, b: str) -> bool:
+    def key(text: str) -> str:
+        return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+    return key(a) == key(b)
+
+
+def _flag_duplicates(declaration: ResidenceDeclaration) -> None:
+    """Mark the declaration when the same person has another active one: at the same address a
+    duplicate (the portal refuses those, but two channels can race), elsewhere a change of
+    address the station should see next to the older registration."""
+    others = (
+        ResidenceDeclaration.objects.filter(
+            id_hash=declaration.id_hash,
+            status__in=(RegistrationStatus.DECLARED, RegistrationStatus.REGISTERED),
+        )
+        .exclude(pk=declaration.pk)
+        .order_by("-received_at")
+    )
+    declaration.duplicate_flag, declaration.related_reference = DuplicateFlag.NONE, ""
+    for other in others:
+        same = other.community_code == declaration.community_code and _same_address(
+            other.address_detail, declaration.address_detail
+        )
+        if same:
+            declaration.duplicate_flag = DuplicateFlag.SAME_ADDRESS
+            declaration.related_reference = other.reference
+            return
+        if not declaration.duplicate_flag:
+            declaration.duplicate_flag = DuplicateFlag.ADDRESS_CHANGE
+            declaration.related_reference = other.reference
+
+
 def declaration_receive(*, message: DeclarationSubmittedV1) -> ResidenceDeclaration:
     """File a declaration in the queue of the station whose jurisdiction covers the community.
 
@@ -71,7 +109,7 @@ def declaration_receive(*, message: DeclarationSubmittedV1) -> ResidenceDeclarat
     if station is None:
         raise BusinessReject(f"no station covers community {message.community_code}")
     now = timezone.now()
-    declaration = ResidenceDeclaration.objects.create(
+    declaration = ResidenceDeclaration(
         reference=message.reference,
         station=station,
         id_hash=lookup_hash(message.id_number, purpose="id_number"),
@@ -79,11 +117,53 @@ def declaration_receive(*, message: DeclarationSubmittedV1) -> ResidenceDeclarat
         received_at=now,
         **message.model_dump(include=set(DECLARED_FIELDS)),
     )
+    _flag_duplicates(declaration)
+    declaration.save()
     DeclarationHistory.objects.create(
         declaration=declaration,
         to_status=RegistrationStatus.DECLARED,
         actor="ferry",
         note=station.name,
+        at=now,
+    )
+    _emit_status(declaration, actor="system")
+    return declaration
+
+
+def declaration_receive_resubmission(*, message: DeclarationResubmittedV1) -> ResidenceDeclaration:
+    """A returned declaration comes back corrected: the same case goes back into the queue of
+    the station covering its (possibly new) address, with its history continued.
+
+    Called by the ferry inside its apply transaction; refused unless the case is returned."""
+    declaration = (
+        ResidenceDeclaration.objects.select_for_update().filter(reference=message.reference).first()
+    )
+    if declaration is None:
+        raise BusinessReject(f"unknown declaration {message.reference}")
+    if declaration.status != RegistrationStatus.RETURNED:
+        raise BusinessReject(f"declaration {message.reference} is not returned")
+    station = station_for_community(message.community_code)
+    if station is None:
+        raise BusinessReject(f"no station covers community {message.community_code}")
+    now = timezone.now()
+    for name, value in message.model_dump(include=set(DECLARED_FIELDS)).items():
+        setattr(declaration, name, value)
+    declaration.id_hash = lookup_hash(message.id_number, purpose="id_number")
+    declaration.station = station
+    declaration.declared_at = message.declared_at
+    declaration.received_at = now
+    declaration.status = RegistrationStatus.DECLARED
+    declaration.return_reason = ""
+    declaration.decided_by = None
+    declaration.decided_at = None
+    _flag_duplicates(declaration)
+    declaration.save()
+    DeclarationHistory.objects.create(
+        declaration=declaration,
+        from_status=RegistrationStatus.RETURNED,
+        to_status=RegistrationStatus.DECLARED,
+        actor="ferry",
+        note=RESUBMITTED_NOTE,
         at=now,
     )
     _emit_status(declaration, actor="system")

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from onetrip.common.errors import ApplicationError, FieldError, NotFound
+from onetrip.common.errors import ApplicationError, Conflict, FieldError, NotFound
 
-__all__ = ["DeclarationInvalid", "DeclarationNotFound", "FieldError"]
+__all__ = [
+    "DeclarationCannotBeResubmitted",
+    "DeclarationDuplicate",
+    "DeclarationInvalid",
+    "DeclarationNotFound",
+    "FieldError",
+]
 
 
 class DeclarationInvalid(ApplicationError):
@@ -25,3 +31,27 @@ class DeclarationNotFound(NotFound):
     def __init__(self, reference: str = "") -> None:
         super().__init__("not_found", "未找到该申报", "Declaration not found")
         self.reference = reference
+
+
+class DeclarationDuplicate(Conflict):
+    """The person already has an active declaration at this address; `reference` names it."""
+
+    def __init__(self, reference: str) -> None:
+        super().__init__(
+            "duplicate_declaration",
+            f"该身份证号已在此地址申报（编号 {reference}），无需重复申报，可在“我的申报”中查看进度",
+            f"This ID number is already declared at this address (reference {reference}); "
+            "follow that declaration in My declarations",
+            field="id_number",
+            extra={"reference": reference},
+        )
+        self.reference = reference
+
+
+class DeclarationCannotBeResubmitted(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "not_returned",
+            "只有被退回的申报可以更正后重新提交",
+            "Only a returned declaration can be corrected and resubmitted",
+        )

@@ -24,6 +24,7 @@ def on_declaration_status_changed(envelope: Envelope, message: Contract) -> None
         raise BusinessReject(f"unknown declaration {message.reference}") from exc
 
 
+@register_reject_handler(zone="portal", message_type="declaration.resubmitted")
 @register_reject_handler(zone="portal", message_type="declaration.submitted")
 def on_declaration_submitted_rejected(envelope: Envelope, message: Contract, reason: str) -> None:
     """The police zone refused the declaration: tell the resident in plain words."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import unicodedata
 from dataclasses import field, make_dataclass
 from typing import Any
 
@@ -33,6 +34,7 @@ from onetrip.contracts.declarations import (
     DECLARED_FIELDS,
     HOUSING_TYPE_LABELS,
     RESIDENCE_REASON_LABELS,
+    DeclarationResubmittedV1,
     DeclarationStatusChangedV1,
     DeclarationSubmittedV1,
 )
@@ -41,7 +43,13 @@ from onetrip.portal.accounts.models import Resident
 from onetrip.portal.limits.services import rate_limit_hit
 from onetrip.portal.notify.services import sms_queue
 
-from .errors import DeclarationInvalid, FieldError
+from .errors import (
+    DeclarationCannotBeResubmitted,
+    DeclarationDuplicate,
+    DeclarationInvalid,
+    DeclarationNotFound,
+    FieldError,
+)
 from .models import Declaration, DeclarationEvent, DeclarationStatus, HousingType
 from .selectors import declaration_progress
 
@@ -59,8 +67,9 @@ def _input_type() -> type:
     """What a resident types, as strings, from the page or the channel API: one field for each
     declared field of the contract, optional where the contract has a default."""
     contract = DeclarationSubmittedV1.model_fields
-    required = [name for name in DECLARED_FIELDS if contract[name].is_required()]
-    optional = [name for name in DECLARED_FIELDS if not contract[name].is_required()]
+    derived = {"sex", "birth_date"}  # read from the ID number (ID-2); typed values must agree
+    required = [n for n in DECLARED_FIELDS if contract[n].is_required() and n not in derived]
+    optional = [n for n in DECLARED_FIELDS if not contract[n].is_required() or n in derived]
     return make_dataclass(
         "DeclarationInput",
         [(name, str) for name in required] + [(name, str, field(default="")) for name in optional],
@@ -115,24 +124,33 @@ def _check_person(
     else:
         clean["id_number"] = resident_id.number
 
-    sex = data.sex.strip().upper()
-    if sex not in ("M", "F"):
-        errors.append(FieldError("sex", "required", "请选择性别", "Choose a sex"))
-    elif resident_id is not None:
-        try:
-            check_declared_sex(resident_id, sex)
-        except IdentifierError as exc:
-            errors.append(_id_error("sex", exc))
+    # ID-2: an 18-digit number holds sex and birth date; they are taken from it, and a value
+    # typed as well (the API, or an older client) must agree with it.
+    typed_sex = (data.sex or "").strip()
+    sex = {"男": "M", "女": "F"}.get(typed_sex, typed_sex.upper())
+    if resident_id is not None:
+        if sex:
+            try:
+                check_declared_sex(resident_id, sex)
+            except IdentifierError as exc:
+                errors.append(_id_error("sex", exc))
+        sex = resident_id.sex
+    elif sex not in ("M", "F", ""):
+        errors.append(FieldError("sex", "choice", "性别请填写 M（男）或 F（女）", "Sex is M or F"))
     clean["sex"] = sex
 
-    birth_date, err = _parse_date("birth_date", data.birth_date, "出生日期", "Birth date")
-    if err:
-        errors.append(err)
-    elif resident_id is not None and birth_date is not None:
-        try:
-            check_declared_birth_date(resident_id, birth_date)
-        except IdentifierError as exc:
-            errors.append(_id_error("birth_date", exc))
+    birth_date: dt.date | None = None
+    if (data.birth_date or "").strip():
+        birth_date, err = _parse_date("birth_date", data.birth_date, "出生日期", "Birth date")
+        if err:
+            errors.append(err)
+        elif resident_id is not None and birth_date is not None:
+            try:
+                check_declared_birth_date(resident_id, birth_date)
+            except IdentifierError as exc:
+                errors.append(_id_error("birth_date", exc))
+    if resident_id is not None:
+        birth_date = resident_id.birth_date
     clean["birth_date"] = birth_date
     return resident_id
 
@@ -354,11 +372,44 @@ def _new_reference(now: dt.datetime) -> str:
     return f"JZ{timezone.localtime(now):%y%m%d}{secrets.randbelow(10**8):08d}"
 
 
-def declaration_submit(
-    *, resident: Resident, data: DeclarationInput, channel: str = "web"
-) -> Declaration:
+# A person's declarations that still stand: waiting, with the station, or registered.
+ACTIVE_STATUSES = (
+    DeclarationStatus.SUBMITTED,
+    DeclarationStatus.RECEIVED,
+    DeclarationStatus.REGISTERED,
+)
+
+
+def same_address(a: str, b: str) -> bool:
+    """Two spellings of one detailed address: width, case and spaces do not count."""
+
+    def key(text: str) -> str:
+        return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+    return key(a) == key(b)
+
+
+def declaration_check_not_duplicate(
+    *, clean: CleanDeclaration, id_hash: str, excluding: str = ""
+) -> None:
+    """Refuse a second active declaration of the same person at the same address (ZJ-3: one
+    registration per residence); the same person at another address is a change of address
+    and goes on to the station, which sees it flagged."""
+    others = Declaration.objects.filter(id_hash=id_hash, status__in=ACTIVE_STATUSES).exclude(
+        reference=excluding
+    )
+    for other in others.only("reference", "community_code", "address_detail"):
+        if other.community_code == clean["community_code"] and same_address(
+            other.address_detail, clean["address_detail"]
+        ):
+            raise DeclarationDuplicate(other.reference)
+
+
+def declaration_submit(*, resident: Resident, data: Any, channel: str = "web") -> Declaration:
     """Store a valid declaration and send it to the police zone in the same transaction."""
     clean = declaration_check(data)
+    id_hash = lookup_hash(clean["id_number"], purpose="id_number")
+    declaration_check_not_duplicate(clean=clean, id_hash=id_hash)
     now = timezone.now()
     for attempt in range(5):
         try:
@@ -367,7 +418,7 @@ def declaration_submit(
                     reference=_new_reference(now),
                     resident=resident,
                     channel=channel,
-                    id_hash=lookup_hash(clean["id_number"], purpose="id_number"),
+                    id_hash=id_hash,
                     submitted_at=now,
                     **clean,
                 )
@@ -389,6 +440,53 @@ def declaration_submit(
             if attempt == 4:
                 raise
     raise RuntimeError("could not allocate a declaration reference")
+
+
+RESUBMITTED_NOTE = gettext_noop("已按退回原因更正，重新提交")
+
+
+def declaration_resubmit(
+    *, resident: Resident, reference: str, data: Any, channel: str = "web"
+) -> Declaration:
+    """Correct a returned declaration and send it back to the station under the same reference,
+    so the case keeps one history (DESIGN §7). Only the resident's own, only when returned."""
+    clean = declaration_check(data)
+    id_hash = lookup_hash(clean["id_number"], purpose="id_number")
+    declaration_check_not_duplicate(clean=clean, id_hash=id_hash, excluding=reference)
+    now = timezone.now()
+    with atomic_for(Declaration, durable=True):
+        declaration = (
+            Declaration.objects.select_for_update()
+            .filter(resident=resident, reference=reference)
+            .first()
+        )
+        if declaration is None:
+            raise DeclarationNotFound(reference)
+        if declaration.status != DeclarationStatus.RETURNED:
+            raise DeclarationCannotBeResubmitted()
+        for name, value in clean.items():
+            setattr(declaration, name, value)
+        declaration.id_hash = id_hash
+        declaration.status = DeclarationStatus.SUBMITTED
+        declaration.channel = channel
+        declaration.save()
+        DeclarationEvent.objects.create(
+            declaration=declaration,
+            status=DeclarationStatus.SUBMITTED,
+            note=RESUBMITTED_NOTE,
+            at=now,
+        )
+        emit(
+            zone="portal",
+            message=DeclarationResubmittedV1(
+                reference=declaration.reference, declared_at=now, **clean
+            ),
+            aggregate_id=declaration.reference,
+            correlation_id=declaration.reference,
+            actor=f"resident:{resident.pk}",
+            purpose="residence_registration",
+        )
+    return declaration
 
 
 _SMS_TEMPLATE = {

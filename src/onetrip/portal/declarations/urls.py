@@ -8,5 +8,6 @@ urlpatterns = [
     path("declare/", views.declare, name="declare"),
     path("my/declarations/", views.mine, name="mine"),
     path("my/declarations/<str:reference>/", views.mine_detail, name="mine_detail"),
+    path("my/declarations/<str:reference>/fix/", views.fix, name="fix"),
     path("progress/", views.progress, name="progress"),
 ]

@@ -9,20 +9,27 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from onetrip.common import divisions
-from onetrip.common.errors import RateLimited
+from onetrip.common.errors import ApplicationError, RateLimited
 from onetrip.common.http import client_address
 from onetrip.common.masking import mask_id_number
+from onetrip.contracts.declarations import HOUSING_TYPE_LABELS, RESIDENCE_REASON_LABELS
 from onetrip.portal.accounts.auth import current_resident, resident_required
 
-from .errors import DeclarationInvalid, DeclarationNotFound
-from .models import HousingType, ResidenceReason
+from .errors import DeclarationDuplicate, DeclarationNotFound, FieldError
+from .models import Declaration, DeclarationStatus, HousingType, ResidenceReason
 from .selectors import declaration_of_resident, declarations_of
 from .services import (
     GUARDIAN_RELATIONS,
     DeclarationInput,
+    declaration_check,
     declaration_progress_lookup,
+    declaration_resubmit,
     declaration_submit,
 )
+
+# A returned declaration is corrected under its reference; a refused one (no station could take
+# it) is corrected into a new declaration.
+FIXABLE_STATUSES = (DeclarationStatus.RETURNED, DeclarationStatus.REJECTED)
 
 INPUT_FIELDS = [f.name for f in fields(DeclarationInput)]
 
@@ -65,33 +72,105 @@ def _form_context(values: dict[str, str], errors: dict[str, object]) -> dict[str
     }
 
 
-@resident_required
-def declare(request: HttpRequest) -> HttpResponse:
+def _review_rows(clean: dict[str, object]) -> list[tuple[str, object]]:
+    """What the resident confirms before submitting, in the words of the form."""
+    community = divisions.community_label(str(clean["community_code"]))
+    relation = GUARDIAN_RELATIONS.get(str(clean.get("guardian_relation", "")), "")
+    rows: list[tuple[str, object]] = [
+        (_("姓名"), clean["name"]),
+        (_("公民身份号码"), clean["id_number"]),
+        (_("性别（据身份证号）"), _("男") if clean["sex"] == "M" else _("女")),
+        (_("出生日期（据身份证号）"), clean["birth_date"]),
+        (_("联系电话"), clean["phone"]),
+        (_("居住地"), community),
+        (_("详细地址"), clean["address_detail"]),
+        (_("住所类型"), HOUSING_TYPE_LABELS.get(str(clean["housing_type"]), "")),
+        (_("房东（出租人）"), f"{clean['landlord_name']} {clean['landlord_phone']}".strip()),
+        (_("居住事由"), RESIDENCE_REASON_LABELS.get(str(clean["reason"]), "")),
+        (_("来本地日期"), clean["arrival_date"]),
+        (_("服务处所"), clean["employer_name"]),
+    ]
+    if clean.get("guardian_name"):
+        rows.append((_("监护人"), f"{clean['guardian_name']}（{relation}）"))
+    return [(label, value) for label, value in rows if value not in ("", None)]
+
+
+def _returned_for_fix(request: HttpRequest, reference: str) -> Declaration:
     resident = current_resident(request)
     assert resident is not None
+    try:
+        declaration = declaration_of_resident(resident=resident, reference=reference)
+    except DeclarationNotFound as exc:
+        raise Http404(exc.message) from exc
+    if declaration.status not in FIXABLE_STATUSES:
+        raise Http404(_("该申报无需更正"))
+    return declaration
+
+
+def _declaration_form(request: HttpRequest, *, fixing: Declaration | None) -> HttpResponse:
+    """The declaration form: new, or a returned/refused one opened for correction.
+
+    Without JavaScript the district and street choices reload the form ("refresh"); the main
+    button shows a review page first ("review"), whose "confirm" submits. A POST with neither
+    (an older page, a script) submits at once, as before."""
+    resident = current_resident(request)
+    assert resident is not None
+    base = {"fixing": fixing}
     if request.method != "POST":
-        values = {"phone": resident.phone}
-        return render(request, "declarations/declare.html", _form_context(values, {}))
+        if fixing is None:
+            values = {"phone": resident.phone}
+        else:
+            values = {name: str(getattr(fixing, name) or "") for name in INPUT_FIELDS}
+        return render(request, "declarations/declare.html", {**base, **_form_context(values, {})})
     values = {k: request.POST.get(k, "") for k in [*INPUT_FIELDS, "district", "street"]}
-    if "refresh" in request.POST:
-        return render(request, "declarations/declare.html", _form_context(values, {}))
+    if "refresh" in request.POST or "edit" in request.POST:
+        return render(request, "declarations/declare.html", {**base, **_form_context(values, {})})
     data = DeclarationInput(**{k: values[k] for k in INPUT_FIELDS})
     try:
-        declaration = declaration_submit(resident=resident, data=data, channel="web")
-    except DeclarationInvalid as exc:
-        context = _form_context(values, dict(exc.by_field()))
-        context["error_list"] = exc.errors
+        if "review" in request.POST:
+            clean = declaration_check(data)
+            return render(
+                request,
+                "declarations/review.html",
+                {**base, "values": values, "rows": _review_rows(clean)},
+            )
+        if fixing is not None and fixing.status == DeclarationStatus.RETURNED:
+            declaration = declaration_resubmit(
+                resident=resident, reference=fixing.reference, data=data, channel="web"
+            )
+        else:
+            declaration = declaration_submit(resident=resident, data=data, channel="web")
+    except DeclarationDuplicate as exc:
+        context = {**base, **_form_context(values, {})}
+        context["duplicate"] = exc
+        return render(request, "declarations/declare.html", context, status=409)
+    except ApplicationError as exc:
+        context = {**base, **_form_context(values, dict(exc.by_field()))}
+        context["error_list"] = exc.errors or [
+            FieldError(exc.field, exc.code, exc.message_zh, exc.message_en)
+        ]
         return render(request, "declarations/declare.html", context, status=400)
     return redirect("declarations:mine_detail", reference=declaration.reference)
+
+
+@resident_required
+def declare(request: HttpRequest) -> HttpResponse:
+    return _declaration_form(request, fixing=None)
+
+
+@resident_required
+def fix(request: HttpRequest, reference: str) -> HttpResponse:
+    return _declaration_form(request, fixing=_returned_for_fix(request, reference))
 
 
 @resident_required
 def mine(request: HttpRequest) -> HttpResponse:
     resident = current_resident(request)
     assert resident is not None
-    return render(
-        request, "declarations/mine.html", {"declarations": declarations_of(resident=resident)}
-    )
+    rows = declarations_of(resident=resident)
+    for declaration in rows:
+        declaration.community_label = divisions.community_label(declaration.community_code)
+    return render(request, "declarations/mine.html", {"declarations": rows})
 
 
 @resident_required
