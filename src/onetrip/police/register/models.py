@@ -36,6 +36,8 @@ class ResidenceDeclaration(models.Model):
     sex = models.CharField(max_length=1)
     birth_date = models.DateField()
     phone = EncryptedTextField()
+    # Keyed hash of the phone, so a clerk can find a case by the number a resident gives.
+    phone_hash = models.CharField(max_length=64, blank=True, default="", db_index=True)
     community_code = models.CharField(max_length=12)
     address_detail = EncryptedTextField()
     housing_type = models.CharField(max_length=20)

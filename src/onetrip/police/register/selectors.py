@@ -12,8 +12,15 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
+from onetrip.common.crypto import lookup_hash
+from onetrip.common.identifiers import (
+    IdentifierError,
+    normalize_mobile,
+    normalize_reference,
+    parse_resident_id,
+)
 from onetrip.police.accounts.selectors import staff_profile, station_codes_in_scope
 from onetrip.police.audit.services import audit_actor, audit_read_personal_data, audit_record
 
@@ -102,24 +109,75 @@ def declaration_get_for_staff(
     return declaration
 
 
+def _search(query: str) -> tuple[str, Q] | None:
+    """What a clerk typed into the search box: a reference, a mobile number or an ID number.
+
+    Numbers are matched through their keyed hashes, never in clear (DESIGN §8)."""
+    try:
+        return "reference", Q(reference=normalize_reference(query))
+    except IdentifierError:
+        pass
+    try:
+        phone = normalize_mobile(query)
+        return "phone", Q(phone_hash=lookup_hash(phone, purpose="phone"))
+    except IdentifierError:
+        pass
+    try:
+        number = parse_resident_id(query).number
+        return "id_number", Q(id_hash=lookup_hash(number, purpose="id_number"))
+    except IdentifierError:
+        return None
+
+
 def declaration_queue_for_staff(
-    *, user: User, status: str = RegistrationStatus.DECLARED, purpose: str
+    *, user: User, status: str = RegistrationStatus.DECLARED, purpose: str, query: str = ""
 ) -> list[ResidenceDeclaration]:
     """One page of the station's queue in arrival order, with the audit row of the list read.
 
-    The page is capped at `ONETRIP_QUEUE_PAGE_SIZE` rows; an empty page reads nobody's data
-    and writes no row."""
-    rows = list(
-        declarations_visible_to(user=user)
-        .filter(status=status)
-        .order_by("received_at", "id")[: settings.ONETRIP_QUEUE_PAGE_SIZE]
-    )
-    if rows:
+    With `query` (a reference, phone or ID number) the search covers every status; a search by
+    phone or ID number is audited as such, with the kind of key and never its value. The page
+    is capped at `ONETRIP_QUEUE_PAGE_SIZE` rows; an empty page reads nobody's data and writes
+    no row unless it was a search by a person's number."""
+    qs = declarations_visible_to(user=user)
+    searched_by = ""
+    if query.strip():
+        found = _search(query)
+        if found is None:
+            return []
+        searched_by, condition = found
+        qs = qs.filter(condition)
+    else:
+        qs = qs.filter(status=status)
+    rows = list(qs.order_by("received_at", "id")[: settings.ONETRIP_QUEUE_PAGE_SIZE])
+    if rows or searched_by in ("phone", "id_number"):
         audit_read_personal_data(
             user=user,
             object_type=OBJECT_TYPE,
-            object_id=f"queue:{status}",
+            object_id=f"search:{searched_by}" if searched_by else f"queue:{status}",
             fields=list(LIST_FIELDS),
-            purpose=purpose,
+            purpose=f"search_by_{searched_by}:{purpose}" if searched_by else purpose,
         )
     return rows
+
+
+def declaration_counts_for_staff(*, user: User) -> dict[str, int]:
+    """How many declarations of each status lie in the user's scope (no personal data)."""
+    counts = dict.fromkeys(RegistrationStatus.values, 0)
+    rows = declarations_visible_to(user=user).values("status").annotate(n=Count("id"))
+    for row in rows:
+        counts[row["status"]] = row["n"]
+    return counts
+
+
+def declaration_next_for_staff(*, user: User, after: str) -> str | None:
+    """The reference of the oldest other declaration waiting in the user's queue, so a clerk
+    goes from one decision straight to the next case."""
+    nxt = (
+        declarations_visible_to(user=user)
+        .filter(status=RegistrationStatus.DECLARED)
+        .exclude(reference=after)
+        .order_by("received_at", "id")
+        .values_list("reference", flat=True)
+        .first()
+    )
+    return nxt

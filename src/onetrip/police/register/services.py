@@ -113,6 +113,7 @@ def declaration_receive(*, message: DeclarationSubmittedV1) -> ResidenceDeclarat
         reference=message.reference,
         station=station,
         id_hash=lookup_hash(message.id_number, purpose="id_number"),
+        phone_hash=lookup_hash(message.phone, purpose="phone"),
         declared_at=message.declared_at,
         received_at=now,
         **message.model_dump(include=set(DECLARED_FIELDS)),
@@ -149,6 +150,7 @@ def declaration_receive_resubmission(*, message: DeclarationResubmittedV1) -> Re
     for name, value in message.model_dump(include=set(DECLARED_FIELDS)).items():
         setattr(declaration, name, value)
     declaration.id_hash = lookup_hash(message.id_number, purpose="id_number")
+    declaration.phone_hash = lookup_hash(message.phone, purpose="phone")
     declaration.station = station
     declaration.declared_at = message.declared_at
     declaration.received_at = now

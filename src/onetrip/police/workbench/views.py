@@ -11,7 +11,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from onetrip.common import divisions
@@ -22,7 +24,9 @@ from onetrip.police.accounts.selectors import staff_profile
 from onetrip.police.register.errors import DeclarationNotFound
 from onetrip.police.register.models import RegistrationStatus
 from onetrip.police.register.selectors import (
+    declaration_counts_for_staff,
     declaration_get_for_staff,
+    declaration_next_for_staff,
     declaration_queue_for_staff,
 )
 from onetrip.police.register.services import (
@@ -42,6 +46,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", RegistrationStatus.DECLARED)
     if status not in RegistrationStatus.values:
         status = RegistrationStatus.DECLARED
+    query = request.GET.get("q", "").strip()[:40]
+    now = timezone.now()
     rows = [
         {
             "reference": d.reference,
@@ -49,20 +55,34 @@ def queue(request: HttpRequest) -> HttpResponse:
             "id_number": mask_id_number(d.id_number),
             "community": divisions.community_label(d.community_code),
             "received_at": d.received_at,
+            "waiting": now - d.received_at,
+            "status": d.get_status_display(),
+            "flag": d.get_duplicate_flag_display() if d.duplicate_flag else "",
+            "related_reference": d.related_reference,
             "station": d.station.name,
         }
-        for d in declaration_queue_for_staff(user=request.user, status=status, purpose="work_queue")
+        for d in declaration_queue_for_staff(
+            user=request.user, status=status, purpose="work_queue", query=query
+        )
     ]
+    counts = declaration_counts_for_staff(user=request.user)
     return render(
         request,
         "workbench/queue.html",
         {
             "rows": rows,
             "status": status,
-            "statuses": RegistrationStatus.choices,
+            "query": query,
+            "statuses": [
+                (value, label, counts[value]) for value, label in RegistrationStatus.choices
+            ],
             "profile": staff_profile(request.user),
         },
     )
+
+
+# Who moved a case, in words a clerk reads at a glance (the history stores system actors).
+ACTOR_LABELS = {"ferry": gettext_lazy("网上申报平台"), "system": gettext_lazy("系统")}
 
 
 def _detail(request: HttpRequest, reference: str, *, reveal: bool) -> HttpResponse:
@@ -92,7 +112,8 @@ def _detail(request: HttpRequest, reference: str, *, reveal: bool) -> HttpRespon
                 else mask_id_number(declaration.guardian_id_number)
             ),
             "history": [
-                (h, RegistrationStatus(h.to_status).label) for h in declaration.history.all()
+                (h, RegistrationStatus(h.to_status).label, ACTOR_LABELS.get(h.actor, h.actor))
+                for h in declaration.history.all()
             ],
             "can_decide": declaration_can_decide(user=request.user, declaration=declaration),
             "today": dt.date.today().isoformat(),
@@ -131,6 +152,7 @@ def verify(request: HttpRequest, reference: str) -> HttpResponse:
         messages.success(
             request, _("已登记，登记编号 %(number)s") % {"number": declaration.registration_number}
         )
+        return _next_case(request, after=reference)
     return redirect("workbench:detail", reference=reference)
 
 
@@ -147,4 +169,14 @@ def return_(request: HttpRequest, reference: str) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("已退回申报人"))
+        return _next_case(request, after=reference)
     return redirect("workbench:detail", reference=reference)
+
+
+def _next_case(request: HttpRequest, *, after: str) -> HttpResponse:
+    """After a decision, straight on to the next waiting case, or back to the empty queue."""
+    nxt = declaration_next_for_staff(user=request.user, after=after)
+    if nxt is None:
+        messages.info(request, _("队列中已没有待核查的申报"))
+        return redirect("workbench:queue")
+    return redirect("workbench:detail", reference=nxt)
