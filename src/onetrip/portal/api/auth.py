@@ -20,6 +20,12 @@ def token_for(resident: Resident) -> str:
 
 
 class ResidentBearer(HttpBearer):
+    openapi_description = (
+        "短信验证码登录后取得的访问令牌（POST /auth/token），放在 Authorization: Bearer 头中，"
+        f"有效期 {TOKEN_MAX_AGE_SECONDS} 秒 / The token from POST /auth/token, sent as "
+        f"Authorization: Bearer <token>; valid for {TOKEN_MAX_AGE_SECONDS} seconds"
+    )
+
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         try:
             data = signing.loads(token, salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE_SECONDS)
