@@ -72,6 +72,10 @@ def _form_context(values: dict[str, str], errors: dict[str, object]) -> dict[str
     }
 
 
+def _iso(value: object) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value or "")
+
+
 def _review_rows(clean: dict[str, object]) -> list[tuple[str, object]]:
     """What the resident confirms before submitting, in the words of the form."""
     community = divisions.community_label(str(clean["community_code"]))
@@ -80,14 +84,14 @@ def _review_rows(clean: dict[str, object]) -> list[tuple[str, object]]:
         (_("姓名"), clean["name"]),
         (_("公民身份号码"), clean["id_number"]),
         (_("性别（据身份证号）"), _("男") if clean["sex"] == "M" else _("女")),
-        (_("出生日期（据身份证号）"), clean["birth_date"]),
+        (_("出生日期（据身份证号）"), _iso(clean["birth_date"])),
         (_("联系电话"), clean["phone"]),
         (_("居住地"), community),
         (_("详细地址"), clean["address_detail"]),
         (_("住所类型"), HOUSING_TYPE_LABELS.get(str(clean["housing_type"]), "")),
         (_("房东（出租人）"), f"{clean['landlord_name']} {clean['landlord_phone']}".strip()),
         (_("居住事由"), RESIDENCE_REASON_LABELS.get(str(clean["reason"]), "")),
-        (_("来本地日期"), clean["arrival_date"]),
+        (_("来本地日期"), _iso(clean["arrival_date"])),
         (_("服务处所"), clean["employer_name"]),
     ]
     if clean.get("guardian_name"):

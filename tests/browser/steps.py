@@ -1,0 +1,85 @@
+"""Steps the browser tests share: a resident's log-in by SMS code, the declaration form, a
+clerk's log-in."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.request
+
+PHONE = "13800138000"
+
+
+def sms(stack, template_text: str, *, phone: str = PHONE, timeout: float = 10) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"{stack.sms}/v1/messages?to={phone}", timeout=5) as r:
+            messages = json.load(r)
+        found = [m for m in messages if template_text in m["text"]]
+        if found:
+            return found
+        time.sleep(0.3)
+    raise AssertionError(f"no SMS containing {template_text!r}")
+
+
+def reload_until(page, text: str, since: float, timeout: float = 5.0) -> float:
+    """Reload until `text` shows; return the seconds elapsed since `since`."""
+    while time.monotonic() - since < timeout:
+        page.reload()
+        if text in page.content():
+            return time.monotonic() - since
+        time.sleep(0.2)
+    raise AssertionError(f"{text!r} did not appear within {timeout}s")
+
+
+def resident_logs_in(stack, page, *, phone: str = PHONE, next_path: str = "/declare/") -> None:
+    page.goto(f"{stack.portal}{next_path}")
+    page.fill("input[name=phone]", phone)
+    page.click("button[value=request]")
+    code = re.search(r"验证码为(\d{6})", sms(stack, "验证码", phone=phone)[-1]["text"]).group(1)
+    page.fill("input[name=code]", code)
+    page.click("button[value=verify]")
+    page.wait_for_url(re.compile(rf".*{re.escape(next_path)}$"))
+
+
+def choose_address(page, district: str, street: str, community: str) -> None:
+    """The district → street → community choice; with JavaScript the lists fill in place."""
+    page.select_option("#district", district)
+    page.wait_for_selector(f"#street option[value='{street}']", state="attached")
+    page.select_option("#street", street)
+    page.wait_for_selector(f"#community_code option[value='{community}']", state="attached")
+    page.select_option("#community_code", community)
+
+
+def fill_declaration(page, *, address: str = "曙光路 12 号 3 幢 201 室") -> None:
+    page.fill("#name", "张三")
+    page.fill("#id_number", "33010619900101123X")
+    choose_address(page, "330106", "330106002", "330106002001")
+    page.fill("#address_detail", address)
+    page.select_option("#housing_type", "rented")
+    page.fill("#landlord_name", "李四")
+    page.select_option("#reason", "work")
+    page.fill("#arrival_date", "2026-11-20")
+
+
+def review_and_confirm(page, *, birth_date: str = "1990-01-01") -> str:
+    """Submit through the review page; return the declaration's reference."""
+    with page.expect_navigation():
+        page.click("#submit")
+    assert "核对申报信息" in page.content()
+    assert birth_date in page.content()  # read from the ID number
+    with page.expect_navigation():
+        page.click("#confirm")
+    page.wait_for_url(re.compile(r".*/my/declarations/JZ\d+/$"))
+    return re.search(r"(JZ\d+)", page.url).group(1)
+
+
+def clerk_logs_in(stack, browser, username: str = "clerk_beishan"):
+    clerk = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 768}).new_page()
+    clerk.goto(f"{stack.police}/login/")
+    clerk.fill("input[name=username]", username)
+    clerk.fill("input[name=password]", "onetrip-demo")
+    clerk.click("button[type=submit]")
+    clerk.wait_for_url(re.compile(r".*/declarations/.*"))
+    return clerk
