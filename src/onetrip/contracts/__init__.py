@@ -1,6 +1,6 @@
 """Ferry message contracts: the only language the two zones share."""
 
-from . import declarations
+from . import declarations, permits
 from .base import (
     Contract,
     contract_for,
@@ -17,6 +17,7 @@ __all__ = [
     "declarations",
     "known_contracts",
     "latest_version",
+    "permits",
     "register",
     "register_upcaster",
     "upcast",

@@ -9,6 +9,7 @@ urlpatterns = [
     path("metrics", metrics_view, {"zone": "portal"}, name="metrics"),
     path("api/v1/", api.urls),
     path("", include("onetrip.portal.declarations.urls")),
+    path("", include("onetrip.portal.permits.urls")),
     path("", include("onetrip.portal.accounts.urls")),
     path("", include("onetrip.portal.web.urls")),
 ]

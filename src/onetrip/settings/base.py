@@ -162,6 +162,14 @@ ONETRIP_SMS_TIMEOUT_SECONDS = float(os.environ.get("ONETRIP_SMS_TIMEOUT", "5"))
 
 # The largest request body either zone reads (413 above it, before any view runs).
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("ONETRIP_MAX_BODY_BYTES", str(1024 * 1024)))
+# Residence-permit local conditions (DOMAIN HZ-1…HZ-5, HZ-10): months of continuous registration,
+# months of continuous social insurance, and the gap between registrations still counted as
+# continuous (days).
+ONETRIP_PERMIT_RESIDENCE_MONTHS = int(os.environ.get("ONETRIP_PERMIT_RESIDENCE_MONTHS", "6"))
+ONETRIP_PERMIT_SOCIAL_INSURANCE_MONTHS = int(
+    os.environ.get("ONETRIP_PERMIT_SOCIAL_INSURANCE_MONTHS", "12")
+)
+ONETRIP_PERMIT_GAP_TOLERANCE_DAYS = int(os.environ.get("ONETRIP_PERMIT_GAP_TOLERANCE_DAYS", "0"))
 # Staff work queues show at most this many rows a page.
 ONETRIP_QUEUE_PAGE_SIZE = int(os.environ.get("ONETRIP_QUEUE_PAGE_SIZE", "200"))
 # Staff log-in lockout (DOMAIN MLPS-3 b): this many failures in a row lock the username.

@@ -10,6 +10,7 @@ PORTAL_APPS = [
     "onetrip.portal.notify",
     "onetrip.portal.declarations",
     "onetrip.portal.limits",
+    "onetrip.portal.permits",
     "onetrip.portal.ferrybox",
 ]
 INSTALLED_APPS = SHARED_APPS + PORTAL_APPS

@@ -21,6 +21,7 @@ from onetrip.contracts.declarations import (
     DeclarationStatusChangedV1,
     DeclarationSubmittedV1,
 )
+from onetrip.contracts.permits import RegistrationRecordV1, ResidenceHistoryV1
 from onetrip.ferry.agent.handlers import BusinessReject
 from onetrip.ferry.agent.outbox import emit
 from onetrip.police.accounts.selectors import staff_profile
@@ -292,7 +293,45 @@ def declaration_verify(
             note=declaration.registration_number,
         )
         _emit_status(declaration, actor=f"staff:{user.get_username()}")
+        residence_history_publish(id_hash=declaration.id_hash)
         return declaration
+
+
+def residence_history_publish(*, id_hash: str) -> None:
+    """Send the person's registrations to the portal (HZ-1): dates and addresses, nothing of
+    the staff. A registration ends where the person's next one was declared.
+
+    Call inside the transaction that changed the register."""
+    registered = list(
+        ResidenceDeclaration.objects.filter(
+            id_hash=id_hash, status=RegistrationStatus.REGISTERED
+        ).order_by("declared_at", "id")
+    )
+    if not registered:
+        return
+    records = []
+    for current, following in zip(registered, [*registered[1:], None], strict=True):
+        assert current.registered_on is not None
+        records.append(
+            RegistrationRecordV1(
+                registration_number=current.registration_number,
+                declared_on=timezone.localtime(current.declared_at).date(),
+                registered_on=current.registered_on,
+                ended_on=(timezone.localtime(following.declared_at).date() if following else None),
+                community_code=current.community_code,
+                address_detail=current.address_detail,
+            )
+        )
+    emit(
+        zone="police",
+        message=ResidenceHistoryV1(
+            id_number=registered[-1].id_number, registrations=records, as_of=timezone.now()
+        ),
+        aggregate_id=id_hash[:32],
+        correlation_id=registered[-1].reference,
+        actor="system",
+        purpose="residence_permit",
+    )
 
 
 def declaration_return(

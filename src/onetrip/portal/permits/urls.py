@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "permits"
+
+urlpatterns = [
+    path("permit/eligibility/", views.eligibility, name="eligibility"),
+]

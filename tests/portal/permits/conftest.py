@@ -1,0 +1,2 @@
+from tests.ferry.helpers import ferry_env  # noqa: F401
+from tests.fixtures import *  # noqa: F403
