@@ -58,15 +58,35 @@ DATABASE_ROUTERS = ["onetrip.settings.routers.ZoneRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
+# How long an SQLite write waits for another process's write lock before it fails (seconds); below
+# gunicorn's 30 s worker timeout, so a stuck wait ends in an error page, not a killed worker.
+SQLITE_BUSY_TIMEOUT = float(os.environ.get("ONETRIP_SQLITE_BUSY_TIMEOUT", "20"))
+
+
 def database(env_var: str, sqlite_name: str) -> dict[str, object]:
-    """A zone's database: PostgreSQL from `env_var` when set, else an SQLite file under var/."""
+    """A zone's database: PostgreSQL from `env_var` when set, else an SQLite file under var/.
+
+    Every process of a zone (gunicorn workers, task workers, the ferry agent, commands) opens it
+    with these settings. On SQLite, many processes share one file and one write lock:
+    - WAL: readers never wait for the writer, and the writer never waits for readers.
+    - `transaction_mode: IMMEDIATE`: `atomic()` starts with BEGIN IMMEDIATE, taking the write lock
+      before its first read. A deferred transaction that reads and then writes cannot wait for the
+      lock (its snapshot may be stale) and fails at once with "database is locked"; an immediate
+      one queues for the lock for up to the busy timeout instead. Statements outside `atomic()`
+      (plain reads, Django does not wrap requests) take no write lock at all.
+    - `timeout`: the busy timeout, how long a writer queues for the lock.
+    """
     url = os.environ.get(env_var)
     if url:
         return dict(dj_database_url.parse(url, conn_max_age=60))
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(VAR_DIR / sqlite_name),
-        "OPTIONS": {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL;"},
+        "OPTIONS": {
+            "timeout": SQLITE_BUSY_TIMEOUT,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL;",
+        },
         "TEST": {"NAME": str(VAR_DIR / f"test_{sqlite_name}")},
     }
 
