@@ -5,17 +5,24 @@ task moves the row from queued to sending under a lock and commits before it cal
 so a replay of the task, or a second worker, finds the row no longer queued and sends nothing.
 The gateway's idempotency key is the row id, so even a resend after a lost answer (the sweeper's
 rescue of a row stuck in sending) reaches the phone once.
+
+A failed send is retried within seconds, not at the next sweep: a gateway error puts the row back
+in queued with a short first delay (RETRY_DELAYS), and a task that could not reach its row because
+the database was busy is enqueued again after DB_RETRY_DELAYS without counting an attempt. When
+those are used up, the sweep and the final failed status take over as before.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import OperationalError, connections, transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
@@ -29,14 +36,30 @@ from .templates_sms import render_sms
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5
-# Delay before attempt n+1 after attempt n failed.
+MAX_ATTEMPTS = 6
+# Delay before attempt n+1 after attempt n failed at the gateway: two quick retries for a blip (a
+# login code is valid for five minutes), then backing off through an outage.
 RETRY_DELAYS = (
-    timedelta(seconds=30),
+    timedelta(seconds=2),
+    timedelta(seconds=10),
     timedelta(minutes=2),
     timedelta(minutes=10),
     timedelta(minutes=30),
 )
+# A send task that could not take its row (the database busy past its timeout, a dropped
+# connection) runs again after these delays; nothing was sent, so no attempt is counted. After the
+# last, the row waits for the sweep.
+DB_RETRY_DELAYS = (
+    timedelta(seconds=0.5),
+    timedelta(seconds=1),
+    timedelta(seconds=2),
+    timedelta(seconds=5),
+)
+# The outcome of a send that reached the gateway is written at once, retried in place this many
+# times, this far apart; if it still fails, the row stays in sending and the sweeper resends it
+# under the same idempotency key after SENDING_TIMEOUT.
+RECORD_RETRIES = 3
+RECORD_RETRY_PAUSE_SECONDS = 0.5
 # A row still in sending after this long lost its worker; a row queued and due for this long
 # lost its task. The sweeper re-enqueues both.
 SENDING_TIMEOUT = timedelta(minutes=5)
@@ -46,14 +69,19 @@ MOBILE_RE = re.compile(r"1[3-9][0-9]{9}")
 Status = SmsMessage.Status
 
 
-def _enqueue(sms_id: uuid.UUID | str, *, run_after: datetime | None = None) -> None:
+def _enqueue(
+    sms_id: uuid.UUID | str, *, run_after: datetime | None = None, db_retries: int = 0
+) -> None:
     """Enqueue the send task. A delayed retry on a backend that cannot defer waits for the sweep."""
     task = sms_send_task
     if run_after is not None:
         if not task.get_backend().supports_defer:
             return
         task = task.using(run_after=run_after)
-    task.enqueue(str(sms_id))
+    if db_retries:
+        task.enqueue(str(sms_id), db_retries=db_retries)
+    else:
+        task.enqueue(str(sms_id))
 
 
 def sms_queue(
@@ -89,14 +117,44 @@ def sms_queue(
             return sms
     logger.info("sms-queue queued sms_id=%s template=%s", sms.id, template)
     sms_id = sms.id
-    transaction.on_commit(lambda: _enqueue(sms_id), using=db)
+    # Robust: the caller's change is committed by then; a task that cannot be enqueued (the
+    # database busy past its timeout) is logged and left to the sweep, not turned into an error.
+    transaction.on_commit(lambda: _enqueue(sms_id), using=db, robust=True)
     return sms
 
 
-def sms_send(*, sms_id: str | uuid.UUID, gateway: SmsGateway | None = None) -> str:
+def sms_send(
+    *, sms_id: str | uuid.UUID, gateway: SmsGateway | None = None, db_retries: int = 0
+) -> str:
     """Send one queued SMS if it is due; return the status it ends in.
 
-    Idempotent: a row that is not queued (already sending, sent or failed) is left alone."""
+    Idempotent: a row that is not queued (already sending, sent or failed) is left alone.
+    `db_retries` counts the task's earlier runs that could not take the row (DB_RETRY_DELAYS)."""
+    try:
+        claimed = _claim(sms_id)
+    except OperationalError as exc:
+        return _retry_claim(sms_id, db_retries=db_retries, error=exc)
+    if not isinstance(claimed, SmsMessage):
+        return claimed
+    sms = claimed
+
+    gateway = gateway if gateway is not None else get_gateway()
+    try:
+        provider_id = gateway.send(
+            to=sms.phone, text=sms.text, template=sms.template, client_ref=str(sms.id)
+        )
+    except SmsGatewayError as exc:
+        return _record(_record_failure, sms.id, error=str(exc), retryable=exc.retryable)
+    except Exception as exc:
+        logger.exception("sms-send client-bug sms_id=%s", sms.id)
+        return _record(
+            _record_failure, sms.id, error=f"client error: {type(exc).__name__}", retryable=True
+        )
+    return _record(_record_sent, sms.id, provider_id=provider_id)
+
+
+def _claim(sms_id: str | uuid.UUID) -> SmsMessage | str:
+    """Move a due, queued row to sending and count the attempt; else the status to report."""
     now = timezone.now()
     with atomic_for(SmsMessage):
         sms = SmsMessage.objects.select_for_update().filter(pk=sms_id).first()
@@ -105,25 +163,65 @@ def sms_send(*, sms_id: str | uuid.UUID, gateway: SmsGateway | None = None) -> s
             return "missing"
         if sms.status != Status.QUEUED:
             logger.info("sms-send skip sms_id=%s status=%s", sms.id, sms.status)
-            return sms.status
+            return str(sms.status)
         if sms.next_attempt_at > now:
             logger.info("sms-send not-due sms_id=%s", sms.id)
-            return sms.status
+            return str(sms.status)
         sms.status = Status.SENDING
         sms.attempts += 1
         sms.save(update_fields=["status", "attempts", "updated_at"])
+    return sms
 
-    gateway = gateway if gateway is not None else get_gateway()
-    try:
-        provider_id = gateway.send(
-            to=sms.phone, text=sms.text, template=sms.template, client_ref=str(sms.id)
+
+def _forget_broken_connection() -> None:
+    """After an OperationalError, drop the connection if it is unusable, so a retry reconnects
+    (never inside a caller's transaction, which owns the connection)."""
+    connection = connections[db_for(SmsMessage)]
+    if not connection.in_atomic_block:
+        connection.close_if_unusable_or_obsolete()
+
+
+def _retry_claim(sms_id: str | uuid.UUID, *, db_retries: int, error: OperationalError) -> str:
+    """The row could not be taken; nothing was sent. Run the task again shortly, or leave the
+    row queued for the sweep once DB_RETRY_DELAYS are used up."""
+    _forget_broken_connection()
+    if db_retries >= len(DB_RETRY_DELAYS):
+        logger.warning(
+            "sms-send db-error sms_id=%s retries=%s left-to=sweep error=%s",
+            sms_id,
+            db_retries,
+            type(error).__name__,
         )
-    except SmsGatewayError as exc:
-        return _record_failure(sms.id, error=str(exc), retryable=exc.retryable)
-    except Exception as exc:
-        logger.exception("sms-send client-bug sms_id=%s", sms.id)
-        return _record_failure(sms.id, error=f"client error: {type(exc).__name__}", retryable=True)
-    return _record_sent(sms.id, provider_id=provider_id)
+        return str(Status.QUEUED)
+    delay = DB_RETRY_DELAYS[db_retries]
+    logger.warning(
+        "sms-send db-error sms_id=%s retry=%s in=%.1fs error=%s",
+        sms_id,
+        db_retries + 1,
+        delay.total_seconds(),
+        type(error).__name__,
+    )
+    _enqueue(sms_id, run_after=timezone.now() + delay, db_retries=db_retries + 1)
+    return str(Status.QUEUED)
+
+
+def _record(write: Callable[..., str], sms_id: uuid.UUID, **kwargs: Any) -> str:
+    """Write the outcome of a send that reached the gateway, retrying a failed write in place."""
+    for attempt in range(RECORD_RETRIES + 1):
+        try:
+            return write(sms_id, **kwargs)
+        except OperationalError as exc:
+            _forget_broken_connection()
+            if attempt == RECORD_RETRIES:
+                raise
+            logger.warning(
+                "sms-send record-retry sms_id=%s attempt=%s error=%s",
+                sms_id,
+                attempt + 1,
+                type(exc).__name__,
+            )
+            time.sleep(RECORD_RETRY_PAUSE_SECONDS)
+    raise AssertionError("unreachable")
 
 
 def _record_sent(sms_id: uuid.UUID, *, provider_id: str) -> str:
@@ -155,7 +253,9 @@ def _record_failure(sms_id: uuid.UUID, *, error: str, retryable: bool) -> str:
             sms.status = Status.QUEUED
             sms.next_attempt_at = timezone.now() + delay
             run_after = sms.next_attempt_at
-            transaction.on_commit(lambda: _enqueue(sms_id, run_after=run_after), using=db)
+            transaction.on_commit(
+                lambda: _enqueue(sms_id, run_after=run_after), using=db, robust=True
+            )
         else:
             sms.status = Status.FAILED
         sms.save(update_fields=["status", "last_error", "next_attempt_at", "updated_at"])

@@ -4,10 +4,10 @@ from django_tasks import task
 
 
 @task(queue_name="sms")
-def sms_send_task(sms_id: str) -> str:
+def sms_send_task(sms_id: str, db_retries: int = 0) -> str:
     from .services import sms_send
 
-    return sms_send(sms_id=sms_id)
+    return sms_send(sms_id=sms_id, db_retries=db_retries)
 
 
 @task(queue_name="sms")
