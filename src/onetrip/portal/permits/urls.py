@@ -6,4 +6,5 @@ app_name = "permits"
 
 urlpatterns = [
     path("permit/eligibility/", views.eligibility, name="eligibility"),
+    path("permit/materials/", views.materials, name="materials"),
 ]

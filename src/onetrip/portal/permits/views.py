@@ -7,11 +7,13 @@ import datetime as dt
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from onetrip.common.errors import in_language
 from onetrip.common.identifiers import IdentifierError, parse_resident_id
 from onetrip.common.masking import mask_id_number
-from onetrip.common.permit_eligibility import GuardianFacts
+from onetrip.common.permit_eligibility import GuardianFacts, Route
+from onetrip.common.permit_materials import Housing, materials_for
 from onetrip.portal.accounts.auth import current_resident
 from onetrip.portal.declarations.services import GUARDIAN_RELATIONS
 
@@ -86,7 +88,58 @@ def eligibility(request: HttpRequest) -> HttpResponse:
                 result=result,
                 from_record=from_record,
                 reasons=[in_language(r.zh, r.en) for r in result.reasons],
+                materials_route=min(result.routes_met, default=""),
             )
     context["errors"] = errors
     status = 400 if errors else 200
     return render(request, "permits/eligibility.html", context, status=status)
+
+
+ROUTE_LABELS = {
+    Route.EMPLOYMENT: gettext_lazy("合法稳定就业"),
+    Route.RESIDENCE: gettext_lazy("合法稳定住所"),
+    Route.STUDY: gettext_lazy("连续就读"),
+}
+HOUSING_LABELS = {
+    Housing.OWNED: gettext_lazy("自有房屋"),
+    Housing.RENTED_STATE_LAND: gettext_lazy("租住房屋（国有土地）"),
+    Housing.RENTED_COLLECTIVE_LAND: gettext_lazy("租住房屋（集体土地）"),
+    Housing.PUBLIC_RENTAL: gettext_lazy("公共租赁住房"),
+    Housing.DORMITORY: gettext_lazy("单位宿舍"),
+    Housing.RELATIVE: gettext_lazy("直系亲属房屋"),
+}
+
+
+def materials(request: HttpRequest) -> HttpResponse:
+    """The one-time materials list (一次性告知单) for the case the resident describes (DOC-3)."""
+    get = request.GET
+    context: dict[str, object] = {
+        "routes": list(ROUTE_LABELS.items()),
+        "housings": list(HOUSING_LABELS.items()),
+        "values": get,
+    }
+    route = get.get("route", "")
+    if route not in Route._value2member_map_:
+        return render(request, "permits/materials.html", context)
+    housing = get.get("housing", "")
+    if route == Route.RESIDENCE and housing not in Housing._value2member_map_:
+        context["error"] = _("请选择住所类型")
+        return render(request, "permits/materials.html", context, status=400)
+    items = materials_for(
+        route=Route(route),
+        housing=Housing(housing) if route == Route.RESIDENCE else None,
+        minor=bool(get.get("minor")),
+        guardian_is_parent=get.get("guardian") != "other",
+        by_agent=bool(get.get("by_agent")),
+    )
+    context["items"] = [
+        {
+            "id": item.id,
+            "names": [in_language(p.name_zh, p.name_en) for p in item.alternatives],
+            "issuers": sorted({p.issuer_zh for p in item.alternatives}),
+            "auto_fetched": item.auto_fetched,
+        }
+        for item in items
+    ]
+    context["route_label"] = ROUTE_LABELS[Route(route)]
+    return render(request, "permits/materials.html", context)
