@@ -13,7 +13,8 @@ with contextlib.suppress(OSError):  # a read-only deployment keeps nothing under
     VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = os.environ.get("ONETRIP_SECRET_KEY", "dev-only-not-secret-change-me-in-production")
-DEBUG = os.environ.get("ONETRIP_DEBUG", "1") == "1"
+# Off unless asked for (ONETRIP_DEBUG=1), in `make up` too: nobody sees Django's debug pages.
+DEBUG = os.environ.get("ONETRIP_DEBUG", "0") == "1"
 ALLOWED_HOSTS = os.environ.get("ONETRIP_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
 SHARED_APPS = [
@@ -28,6 +29,8 @@ SHARED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that it sees every answer: no traceback ever leaves the server.
+    "onetrip.common.errorpages.ErrorPagesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "onetrip.common.middleware.RequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
