@@ -3,11 +3,19 @@
 Prepares both zones (keys, migrations, reference and demo data), then runs and supervises the
 citizen portal, the police workbench, both ferry agents, the task workers and the SMS simulator.
 A process that dies is restarted; Ctrl-C stops everything.
+
+Environment: ONETRIP_HOST (127.0.0.1), ONETRIP_PORTAL_PORT (8000), ONETRIP_POLICE_PORT (8001),
+ONETRIP_SMS_PORT (8025), ONETRIP_VAR_DIR (./var: SQLite files, ferry directory, keys, SMS store);
+ONETRIP_SMS_GATEWAY_URL defaults to the simulator started here. Every process gets the same
+environment, so any setting of `onetrip.settings.base` (ONETRIP_DEBUG, ONETRIP_*_DATABASE_URL, …)
+applies to all of them. DEBUG stays off unless ONETRIP_DEBUG=1: residents of a demo never see
+Django's debug pages, and whitenoise serves the static files either way.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -21,13 +29,8 @@ POLICE_PORT = int(os.environ.get("ONETRIP_POLICE_PORT", "8001"))
 SMS_PORT = int(os.environ.get("ONETRIP_SMS_PORT", "8025"))
 HOST = os.environ.get("ONETRIP_HOST", "127.0.0.1")
 
-DEMO_STAFF = [
-    ("clerk_beishan", "西湖区分局北山派出所 受理民警"),
-    ("clerk_hubin", "上城区分局湖滨派出所 受理民警（另一派出所）"),
-    ("district_xihu", "西湖区分局 分局管理员"),
-    ("city_admin", "市局管理员"),
-]
-DEMO_PASSWORD = "onetrip-demo"  # noqa: S105 (published demo log-in)
+# A row of `load_demo_staff`'s report: username, created|exists, role, scope.
+_STAFF_ROW = re.compile(r"^\s+(?P<username>\S+)\s+(?:created|exists)\s+(?P<rest>\S.*?)\s*$")
 
 
 def _bin(name: str) -> str:
@@ -45,7 +48,22 @@ def _env() -> dict[str, str]:
     return env
 
 
-def prepare(env: dict[str, str]) -> None:
+def demo_staff(report: str) -> tuple[str, list[tuple[str, str]]]:
+    """The heading and the (username, role and scope) rows of `load_demo_staff`'s report: the
+    banner shows the accounts that command keeps, never a list of its own."""
+    lines = report.splitlines()
+    heading = next((line.strip() for line in lines if line.strip()), "")
+    rows = []
+    for line in lines[1:]:
+        match = _STAFF_ROW.match(line)
+        if match:
+            rows.append((match["username"], re.sub(r"\s{2,}", " · ", match["rest"])))
+    return heading, rows
+
+
+def prepare(env: dict[str, str]) -> tuple[str, list[tuple[str, str]]]:
+    """Keys, migrations, reference and demo data, static files; returns the demo staff."""
+    staff: tuple[str, list[tuple[str, str]]] = ("", [])
     steps = [
         _onetrip("portal", "ferry", "keygen"),
         _onetrip("police", "ferry", "keygen"),
@@ -60,7 +78,13 @@ def prepare(env: dict[str, str]) -> None:
     ]
     for cmd in steps:
         print("» " + " ".join(cmd[1:]), flush=True)
-        subprocess.run(cmd, env=env, check=True)
+        if cmd[-1] == "load_demo_staff":
+            done = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, text=True)
+            sys.stdout.write(done.stdout)
+            staff = demo_staff(done.stdout)
+        else:
+            subprocess.run(cmd, env=env, check=True)
+    return staff
 
 
 @dataclass
@@ -98,9 +122,9 @@ class Service:
             os.killpg(self.process.pid, signal.SIGKILL)
 
 
-def services(env: dict[str, str]) -> list[Service]:
-    var = Path(env.get("ONETRIP_VAR_DIR", Path.cwd() / "var"))
-    gunicorn = [
+def gunicorn(bind: str, app: str) -> list[str]:
+    """The command that serves one zone's WSGI `app` on `bind` (also used by benchmarks)."""
+    return [
         _bin("gunicorn"),
         "--workers",
         "2",
@@ -109,7 +133,14 @@ def services(env: dict[str, str]) -> list[Service]:
         "--no-control-socket",
         "--access-logfile",
         "-",
+        "-b",
+        bind,
+        app,
     ]
+
+
+def services(env: dict[str, str]) -> list[Service]:
+    var = Path(env.get("ONETRIP_VAR_DIR", Path.cwd() / "var"))
     return [
         Service(
             "sms-simulator",
@@ -126,8 +157,8 @@ def services(env: dict[str, str]) -> list[Service]:
             ],
             env,
         ),
-        Service("portal", [*gunicorn, "-b", f"{HOST}:{PORTAL_PORT}", "onetrip.portal.wsgi"], env),
-        Service("police", [*gunicorn, "-b", f"{HOST}:{POLICE_PORT}", "onetrip.police.wsgi"], env),
+        Service("portal", gunicorn(f"{HOST}:{PORTAL_PORT}", "onetrip.portal.wsgi"), env),
+        Service("police", gunicorn(f"{HOST}:{POLICE_PORT}", "onetrip.police.wsgi"), env),
         Service("ferry-portal", _onetrip("portal", "ferry", "run"), env),
         Service("ferry-police", _onetrip("police", "ferry", "run"), env),
         Service(
@@ -149,18 +180,21 @@ def services(env: dict[str, str]) -> list[Service]:
     ]
 
 
-def banner() -> str:
-    staff = "\n".join(f"    {u:<16} {d}" for u, d in DEMO_STAFF)
+def banner(staff: tuple[str, list[tuple[str, str]]], env: dict[str, str]) -> str:
+    heading, rows = staff
+    accounts = "\n".join(f"    {username:<17} {what}" for username, what in rows)
+    debug = "on" if env.get("ONETRIP_DEBUG") == "1" else "off (ONETRIP_DEBUG=1 turns it on)"
     return f"""
 ==============================================================================
- 居住证服务平台 OneTrip is running
+ 居住证服务平台 OneTrip is running — for development and demos only
    居民门户 citizen portal     http://{HOST}:{PORTAL_PORT}/
    民警工作台 police workbench  http://{HOST}:{POLICE_PORT}/
    短信模拟器 SMS simulator     http://{HOST}:{SMS_PORT}/   (login codes appear here)
  Residents: log in with any mobile number, e.g. 13800138000, and the code shown
             on the SMS simulator page.
- Staff (password {DEMO_PASSWORD}):
-{staff}
+ Staff — {heading}
+{accounts}
+ Django DEBUG: {debug}.
  Ctrl-C stops everything.
 ==============================================================================
 """.rstrip()
@@ -168,7 +202,7 @@ def banner() -> str:
 
 def up(args: list[str]) -> int:
     env = _env()
-    prepare(env)
+    staff = prepare(env)
     running = services(env)
     stopping = threading.Event()
 
@@ -180,7 +214,7 @@ def up(args: list[str]) -> int:
     for service in running:
         service.start()
     time.sleep(1.5)
-    print(banner(), flush=True)
+    print(banner(staff, env), flush=True)
     while not stopping.wait(0.5):
         for service in running:
             assert service.process is not None

@@ -28,7 +28,7 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -41,6 +41,9 @@ logger = logging.getLogger(__name__)
 STORE_FILE = "messages.jsonl"
 MAX_BODY_BYTES = 64 * 1024
 MOBILE_RE = re.compile(r"1[3-9][0-9]{9}")
+# The inbox shows times as the zones do (TIME_ZONE = "Asia/Shanghai"), whatever the machine's zone
+# is; China keeps UTC+8 all year, so a fixed offset needs no time-zone database.
+BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 FIELD_LIMITS = {"to": 11, "sign": 32, "template": 64, "text": 1000, "client_ref": 128}
 
 
@@ -261,7 +264,8 @@ li {{ background: #fff; border: 1px solid #d0d5dd; border-radius: .5rem; padding
 <body>
 <main>
 <h1>短信网关模拟器 · 收件箱</h1>
-<p class="note">本页面仅用于演示，每 3 秒自动刷新。共 {count} 条短信{filter_note}。</p>
+<p class="note">本页面仅用于演示，每 3 秒自动刷新。共 {count} 条短信{filter_note}。
+时间为北京时间。</p>
 {body}
 </main>
 </body>
@@ -286,8 +290,9 @@ def render_inbox(messages: list[dict[str, str]], *, to: str | None = None) -> st
 
 
 def _local_time(iso: str) -> str:
+    """A recorded UTC time as Beijing time, as both zones show times."""
     try:
-        return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        return datetime.fromisoformat(iso).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
     except ValueError:
         return iso
 
