@@ -119,6 +119,27 @@ class FerryEnv:
         self.amqp().put_batch(channel, name, body)
         return QueuedDocument(self, channel, "batches", name)
 
+    def drop(self, channel: str, kind: str, name: str, body: bytes) -> None:
+        """Put any document under any name where the receiver of `channel` looks (`kind`:
+        "batches" or "acks"), as a hostile gateway would: under dir a file written as is, under
+        amqp a message whose `x-ferry-name` is `name`, published without the transport's own
+        name check."""
+        if self.transport == "dir":
+            directory = self.root / channel / kind
+            directory.mkdir(parents=True, exist_ok=True)
+            (directory / name).write_bytes(body)
+            return
+        transport = self.amqp()
+        queue = transport.queue(channel, kind)
+        transport._call(lambda chan: transport._publish(chan, queue, name, kind, body))
+
+    def pending_names(self, channel: str, kind: str) -> list[str]:
+        """Every name waiting in `kind` ("batches" or "acks") of `channel`, whatever it is."""
+        if self.transport == "dir":
+            directory = self.root / channel / kind
+            return sorted(p.name for p in directory.iterdir()) if directory.is_dir() else []
+        return sorted(self._snapshot(channel, kind))
+
     # -- amqp --------------------------------------------------------------------------------
 
     def amqp(self) -> Any:

@@ -161,6 +161,16 @@ FERRY_HEARTBEAT_ALARM_SECONDS = float(os.environ.get("ONETRIP_FERRY_HEARTBEAT_AL
 FERRY_ENCRYPT = os.environ.get("ONETRIP_FERRY_ENCRYPT", "").lower() in ("1", "true", "yes", "on")
 # `ferry prune-events` deletes a zone's FerryEvent audit rows older than this many days.
 FERRY_EVENT_RETENTION_DAYS = int(os.environ.get("ONETRIP_FERRY_EVENT_RETENTION_DAYS", "180"))
+# What a receiver reads from the other zone is bounded (docs/operations.md §2.3): a batch, ack,
+# resend request or heartbeat larger than FERRY_MAX_DOCUMENT_BYTES is quarantined without being
+# read whole, and a quarantine record keeps at most FERRY_QUARANTINE_PREFIX_BYTES of a document
+# (with the whole document's size and SHA-256).
+FERRY_MAX_DOCUMENT_BYTES = int(
+    os.environ.get("ONETRIP_FERRY_MAX_DOCUMENT_BYTES", str(16 * 1024 * 1024))
+)
+FERRY_QUARANTINE_PREFIX_BYTES = int(
+    os.environ.get("ONETRIP_FERRY_QUARANTINE_PREFIX_BYTES", str(64 * 1024))
+)
 
 LOGGING = {
     "version": 1,

@@ -10,6 +10,7 @@ import pytest
 from onetrip.ferry.agent.alarms import open_alarms
 from onetrip.ferry.agent.loop import run_once
 from onetrip.ferry.operations import actions, errors, quarantined
+from onetrip.ferry.operations.status import format_status, zone_status
 from onetrip.ferry.protocol.channels import POLICE_TO_PORTAL, PORTAL_TO_POLICE
 from onetrip.ferry.protocol.signing import generate_key, load_signing_key
 from onetrip.police.ferrybox import models as police_box
@@ -287,3 +288,77 @@ def test_summary_of_garbage_is_unreadable_not_an_error() -> None:
     assert not partial.encrypted
     sealed = quarantined.summarize_document(b'{"encryption": {"alg": "x"}}\nAAAA\n')
     assert sealed.encrypted and sealed.message_types == [] and sealed.unreadable_lines == 1
+
+
+@pytest.mark.parametrize(
+    ("reason", "category"),
+    [
+        ("bad file name: not the name of a batch or heartbeat; not read", "bad_name"),
+        ("refused without reading: symbolic link", "refused"),
+        ("too large: 104857600 bytes, over the limit of 16777216 bytes", "too_large"),
+        ("manifest is not JSON: nested deeper than 32 levels", "malformed"),
+        ("ack is not JSON: a number longer than 64 characters", "malformed"),
+        ("malformed: checking it failed with RecursionError", "malformed"),
+    ],
+)
+def test_reasons_for_hostile_input_are_classified(reason: str, category: str) -> None:
+    assert quarantined.classify_reason(reason) == category
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[" * 100_000 + b"]" * 100_000 + b"\n",
+        b"[" * 100_000,
+        b'{"first_seq":' + b"1" * 5_000 + b"}\n",
+        bytes(range(256)) * 300,
+        b'{"format":"\\ud800\\u202e","batch_id":"\\u0000<script>"}\n',
+    ],
+)
+def test_any_quarantined_bytes_summarize_safely(raw: bytes) -> None:
+    summary = quarantined.summarize_document(raw)
+    shown = [summary.problem, summary.preview, summary.format, summary.batch_id]
+    assert all(text.isascii() and text.isprintable() for text in shown)
+    assert len(summary.preview) <= 4 * quarantined.PREVIEW_BYTES + 3
+    if not summary.readable:
+        assert summary.preview  # an escaped look at the first line
+
+
+@DB
+def test_a_record_holding_only_a_prefix_cannot_be_released_but_can_be_discarded(
+    ferry_env: FerryEnv, settings
+) -> None:
+    settings.FERRY_MAX_DOCUMENT_BYTES = 1000
+    settings.FERRY_QUARANTINE_PREFIX_BYTES = 100
+    body = b'{"format":"onetrip-ferry-batch/1"}' + b" " * 2000 + b"\n"
+    ferry_env.deliver(
+        PORTAL_TO_POLICE, "000000000001-00000000-0000-4000-8000-000000000000.jsonl", body
+    )
+    assert run_once("police").quarantined == 1
+    [item] = quarantined.quarantined_batches("police")
+    assert (item.size, item.stored, item.complete) == (len(body), 100, False)
+    assert "stored:" not in item.reason  # the note is read into size and stored
+    with pytest.raises(errors.NotReleasableRecord):
+        actions.quarantine_release(
+            zone="police", quarantine_id=item.id, actor="ops", reason="try it anyway"
+        )
+    done = actions.quarantine_discard(
+        zone="police", quarantine_id=item.id, actor="ops", reason="too large, discarded"
+    )
+    assert done.size == len(body)
+
+
+@DB
+def test_records_of_unread_documents_cannot_be_released(ferry_env: FerryEnv) -> None:
+    ferry_env.drop(PORTAL_TO_POLICE, "batches", "000000000001-x\\y.jsonl", b"{}\n")
+    assert run_once("police").quarantined == 1
+    [item] = quarantined.quarantined_batches("police")
+    assert item.category == quarantined.CATEGORY_BAD_NAME
+    assert item.file_name == "000000000001-x\\\\y.jsonl"
+    assert not item.complete
+    with pytest.raises(errors.NotReleasableRecord):
+        actions.quarantine_release(
+            zone="police", quarantine_id=item.id, actor="ops", reason="try it anyway"
+        )
+    text = format_status(zone_status("police"))
+    assert "000000000001-x\\\\y.jsonl" in text

@@ -2,6 +2,11 @@
 
 For each pending batch file, in sequence order (`_receive_batch`):
 
+0. Nothing that arrives can hold up the channel: a name that is not a batch's or a heartbeat's is
+   quarantined before any path is built from it, and a file is read only if it is a regular file
+   (never through a symbolic link) and at most FERRY_MAX_DOCUMENT_BYTES long; anything else is
+   quarantined unread or with its first bytes only (`quarantine.unreadable_reason`). Whatever the
+   checks below raise, beyond their own refusals, quarantines the file too.
 1. Verify every byte (`_verify`, with `batch.verify_batch`: signature with a key trusted for the
    channel, hashes, sequences, schemas; decrypting first if the batch is sealed). Anything wrong →
    quarantine and alarm; nothing is applied.
@@ -55,6 +60,7 @@ from ..protocol.batch import (
     VerifiedBatch,
     build_ack,
     build_resend_request,
+    is_batch_directory_name,
     is_heartbeat_name,
     verify_batch,
     verify_heartbeat,
@@ -63,11 +69,19 @@ from ..protocol.channels import sender_of
 from ..protocol.envelope import Envelope
 from ..protocol.signing import SigningKey
 from ..registry import Store
-from ..transports.base import Transport
+from ..transports.base import Incoming, Transport
 from . import events
 from .alarms import clear_alarm, clear_alarms_for_key, raise_alarm
 from .handlers import BusinessReject, handler_for
-from .quarantine import alarm_key, quarantine
+from .quarantine import (
+    HOST_ERRORS,
+    alarm_key,
+    bad_name_reason,
+    malformed_reason,
+    quarantine,
+    unreadable_reason,
+    within_limits,
+)
 from .report import AgentReport
 from .state import ensure_channel_state, lock_channel, read_channel_state
 
@@ -176,7 +190,12 @@ def receive_batches(
     seen = _Pass()
     heartbeats: list[str] = []
     limit = report.batches_applied + max_batches if max_batches is not None else None
-    for name in transport.list_batches(channel):
+    names = transport.list_batches(channel)
+    _record_set_aside(store, transport, report)
+    for name in names:
+        if not is_batch_directory_name(name):
+            _quarantine_bad_name(store, transport, report, name)
+            continue
         if is_heartbeat_name(name):
             heartbeats.append(name)
             continue
@@ -209,11 +228,16 @@ def _take_batch(
     if parked_row is not None and _still_behind_gap(store, parked_row):
         _keep_pending(seen, report, _Park.from_row(parked_row))
         return True
-    body = transport.read_batch(store.receives_on, name)
-    if body is None:
+    incoming = transport.read_batch_limited(
+        store.receives_on,
+        name,
+        max_bytes=int(settings.FERRY_MAX_DOCUMENT_BYTES),
+        keep_bytes=int(settings.FERRY_QUARANTINE_PREFIX_BYTES),
+    )
+    if incoming is None:
         return True
     try:
-        parked = _receive_batch(store, transport, ack_key, report, seen, name, body)
+        parked = _receive_batch(store, transport, ack_key, report, seen, name, incoming)
     except _Retry:
         return False
     except _AckPending as exc:
@@ -233,6 +257,38 @@ def _still_behind_gap(store: Store, row: abstract.ParkedBatch) -> bool:
         return False
     state = read_channel_state(store, store.receives_on)
     return state is not None and row.first_seq > state.last_seq + 1
+
+
+def _quarantine_bad_name(
+    store: Store, transport: Transport, report: AgentReport, name: str
+) -> None:
+    """A name that is neither a batch's nor a heartbeat's: set aside unread, before any path is
+    built from it or anything else is looked at."""
+    quarantine(
+        store,
+        transport,
+        store.receives_on,
+        name,
+        Incoming.unread("bad name"),
+        bad_name_reason(abstract.QuarantinedBatch.KIND_BATCH),
+    )
+    report.quarantined += 1
+
+
+def _record_set_aside(store: Store, transport: Transport, report: AgentReport) -> None:
+    """Record what the transport set aside by itself while listing (no usable name)."""
+    channel = store.receives_on
+    for item in transport.take_set_aside(channel, "batches"):
+        quarantine(
+            store,
+            transport,
+            channel,
+            item.name or "(no name)",
+            within_limits(item.body),
+            bad_name_reason(abstract.QuarantinedBatch.KIND_BATCH),
+            moved_to=item.where,
+        )
+        report.quarantined += 1
 
 
 def _keep_pending(seen: _Pass, report: AgentReport, park: _Park) -> None:
@@ -279,13 +335,14 @@ def _receive_batch(
     report: AgentReport,
     seen: _Pass,
     name: str,
-    body: bytes,
+    incoming: Incoming,
 ) -> _Park | None:
     """Handle one batch file; return how it is parked, or None when it was consumed (applied,
     acknowledged again or quarantined)."""
-    batch = _verify(store, transport, report, name, body)
+    batch = _verify(store, transport, report, name, incoming)
     if batch is None:
         return None
+    body = incoming.body
     seen.hear(batch.last_seq)
     place = _classify(store, batch)
     if place.verdict == DUPLICATE:
@@ -312,14 +369,26 @@ def _receive_batch(
 
 
 def _verify(
-    store: Store, transport: Transport, report: AgentReport, name: str, body: bytes
+    store: Store, transport: Transport, report: AgentReport, name: str, incoming: Incoming
 ) -> VerifiedBatch | None:
-    """Every byte checked, or the file is quarantined (and alarmed by kind) and None returned."""
-    try:
-        return verify_batch(channel=store.receives_on, file_name=name, body=body)
-    except BatchInvalid as exc:
-        _quarantine_batch(store, transport, report, name, body, exc.reason, alarm_kind=exc.kind)
+    """Every byte checked, or the file is quarantined (and alarmed by kind) and None returned.
+
+    Refused before parsing: what was not read, or is over FERRY_MAX_DOCUMENT_BYTES. Whatever
+    else the parsing raises (but HOST_ERRORS, which are about this host) is the document's fault:
+    quarantined too, so that no file can hold up the channel."""
+    problem = unreadable_reason(incoming, int(settings.FERRY_MAX_DOCUMENT_BYTES))
+    if problem:
+        _quarantine_batch(store, transport, report, name, incoming, problem)
         return None
+    try:
+        return verify_batch(channel=store.receives_on, file_name=name, body=incoming.body)
+    except BatchInvalid as exc:
+        _quarantine_batch(store, transport, report, name, incoming, exc.reason, alarm_kind=exc.kind)
+    except HOST_ERRORS:
+        raise
+    except Exception as exc:
+        _quarantine_batch(store, transport, report, name, incoming, malformed_reason(exc))
+    return None
 
 
 def _classify(store: Store, batch: VerifiedBatch) -> _Place:
@@ -346,7 +415,7 @@ def _quarantine_batch(
     transport: Transport,
     report: AgentReport,
     name: str,
-    body: bytes,
+    document: bytes | Incoming,
     reason: str,
     *,
     alarm: bool = False,
@@ -357,7 +426,7 @@ def _quarantine_batch(
         transport,
         store.receives_on,
         name,
-        body,
+        document,
         reason,
         alarm=alarm,
         alarm_kind=alarm_kind,
@@ -661,21 +730,35 @@ def _receive_heartbeat(
     store: Store, transport: Transport, report: AgentReport, seen: _Pass, name: str
 ) -> None:
     channel = store.receives_on
-    body = transport.read_batch(channel, name)
-    if body is None:
+    incoming = transport.read_batch_limited(
+        channel,
+        name,
+        max_bytes=int(settings.FERRY_MAX_DOCUMENT_BYTES),
+        keep_bytes=int(settings.FERRY_QUARANTINE_PREFIX_BYTES),
+    )
+    if incoming is None:
         return
-    try:
-        beat = verify_heartbeat(channel=channel, body=body)
-    except BatchInvalid as exc:
+    kind = None
+    reason = unreadable_reason(incoming, int(settings.FERRY_MAX_DOCUMENT_BYTES))
+    if not reason:
+        try:
+            beat = verify_heartbeat(channel=channel, body=incoming.body)
+        except BatchInvalid as exc:
+            reason, kind = exc.reason, exc.kind
+        except HOST_ERRORS:
+            raise
+        except Exception as exc:
+            reason = malformed_reason(exc)
+    if reason:
         quarantine(
             store,
             transport,
             channel,
             name,
-            body,
-            exc.reason,
+            incoming,
+            reason,
             abstract.QuarantinedBatch.KIND_HEARTBEAT,
-            alarm_kind=exc.kind,
+            alarm_kind=kind,
         )
         report.quarantined += 1
         return

@@ -37,6 +37,7 @@ from ..protocol.batch import (
     ResendRequest,
     build_batch,
     build_heartbeat,
+    is_ack_directory_name,
     verify_reverse,
 )
 from ..protocol.channels import sender_of
@@ -44,11 +45,19 @@ from ..protocol.envelope import Envelope
 from ..protocol.sealing import load_encryption_key
 from ..protocol.signing import SigningKey
 from ..registry import Store
-from ..transports.base import Transport
+from ..transports.base import Incoming, Transport
 from . import events
 from .alarms import clear_alarms_for_key
 from .handlers import reject_handler_for
-from .quarantine import alarm_key, quarantine
+from .quarantine import (
+    HOST_ERRORS,
+    alarm_key,
+    bad_name_reason,
+    malformed_reason,
+    quarantine,
+    unreadable_reason,
+    within_limits,
+)
 from .report import AgentReport
 from .state import ensure_channel_state, lock_channel, read_channel_state
 
@@ -74,7 +83,8 @@ def envelope_of(row: abstract.OutboxMessage) -> Envelope:
 def build_batches(
     store: Store, key: SigningKey, report: AgentReport, max_batches: int | None = None
 ) -> int:
-    """Drain the outbox into batches of at most FERRY_BATCH_MAX_MESSAGES messages.
+    """Drain the outbox into batches of at most FERRY_BATCH_MAX_MESSAGES messages, and fewer
+    where that many would make a file over FERRY_MAX_DOCUMENT_BYTES, which the receiver refuses.
 
     Stops after `max_batches` batches (if given) so the caller can ship them before building
     more: with a backlog, the first batch then leaves at once instead of after the whole outbox.
@@ -82,6 +92,7 @@ def build_batches(
     channel = store.sends_on
     ensure_channel_state(store, channel, abstract.ChannelState.DIRECTION_OUT)
     limit = max(1, int(settings.FERRY_BATCH_MAX_MESSAGES))
+    max_bytes = int(settings.FERRY_MAX_DOCUMENT_BYTES)
     encrypt = bool(settings.FERRY_ENCRYPT)
     recipient = None
     built_count = 0
@@ -101,16 +112,32 @@ def build_batches(
             for offset, row in enumerate(rows):
                 row.sequence = state.last_seq + 1 + offset
                 row.batch_id = batch_id
-            built = build_batch(
-                channel=channel,
-                sender_zone=store.zone,
-                envelopes=[envelope_of(row) for row in rows],
-                prev_sha256=state.last_batch_sha256,
-                key=key,
-                created_at=timezone.now(),
-                batch_id=batch_id,
-                encrypt_to=recipient,
-            )
+            while True:
+                built = build_batch(
+                    channel=channel,
+                    sender_zone=store.zone,
+                    envelopes=[envelope_of(row) for row in rows],
+                    prev_sha256=state.last_batch_sha256,
+                    key=key,
+                    created_at=timezone.now(),
+                    batch_id=batch_id,
+                    encrypt_to=recipient,
+                )
+                if len(built.body) <= max_bytes or len(rows) == 1:
+                    break
+                # The receiver would quarantine it unread: fewer messages in this batch.
+                rows = rows[: len(rows) // 2]
+            if len(built.body) > max_bytes:
+                log_event(
+                    logging.ERROR,
+                    "batch_too_large",
+                    zone=store.zone,
+                    channel=channel,
+                    batch_id=batch_id,
+                    first_seq=built.first_seq,
+                    size=len(built.body),
+                    limit=max_bytes,
+                )
             # One small UPDATE per row: much cheaper than bulk_update's CASE expression.
             for row in rows:
                 store.outbox._default_manager.filter(pk=row.pk).update(
@@ -235,37 +262,49 @@ def _audit(store: Store, step: str, batch: abstract.SentBatch, detail: str = "")
     )
 
 
+BAD_ACK_NAME = bad_name_reason(abstract.QuarantinedBatch.KIND_ACK)
+
+
 def read_acks(store: Store, transport: Transport, report: AgentReport) -> set[int]:
     """Process the receiver's signed acks and resend requests for our channel.
 
     Returns the ids of the batches resent on request, so that the timeout resend of the same
-    pass skips them."""
+    pass skips them. Whatever cannot be read or verified, under whatever name, is quarantined;
+    nothing here can hold up the acks behind it."""
     channel = store.sends_on
     resent: set[int] = set()
-    for name in transport.list_acks(channel):
-        body = transport.read_ack(channel, name)
-        if body is None:
-            continue
-        try:
-            document = verify_reverse(channel=channel, signer_channel=store.receives_on, body=body)
-            if document.receiver_zone != sender_of(store.receives_on):
-                raise BatchInvalid(f"ack from unexpected zone {document.receiver_zone!r}")
-            if isinstance(document, ResendRequest):
-                _answer_resend_request(store, transport, report, document, resent)
-            else:
-                _process_ack(store, report, document)
-        except BatchInvalid as exc:
-            quarantine(
-                store,
-                transport,
-                channel,
-                name,
-                body,
-                exc.reason,
-                abstract.QuarantinedBatch.KIND_ACK,
-                alarm_kind=exc.kind,
+    names = transport.list_acks(channel)
+    for item in transport.take_set_aside(channel, "acks"):
+        # Set aside by the transport itself while listing (no usable name): record it.
+        _quarantine_ack(
+            store,
+            transport,
+            report,
+            item.name or "(no name)",
+            within_limits(item.body),
+            BAD_ACK_NAME,
+            moved_to=item.where,
+        )
+    for name in names:
+        if not is_ack_directory_name(name):
+            # Before any path is built from the name, and unread.
+            _quarantine_ack(
+                store, transport, report, name, Incoming.unread("bad name"), BAD_ACK_NAME
             )
-            report.quarantined += 1
+            continue
+        document = _read_reverse(store, transport, report, name)
+        if document is None:
+            continue
+        incoming, reverse = document
+        try:
+            if reverse.receiver_zone != sender_of(store.receives_on):
+                raise BatchInvalid(f"ack from unexpected zone {reverse.receiver_zone!r}")
+            if isinstance(reverse, ResendRequest):
+                _answer_resend_request(store, transport, report, reverse, resent)
+            else:
+                _process_ack(store, report, reverse)
+        except BatchInvalid as exc:
+            _quarantine_ack(store, transport, report, name, incoming, exc.reason, exc.kind)
             continue
         except Exception as exc:
             # A reject handler's bug or a database outage: the ack's transaction rolled back and
@@ -287,6 +326,63 @@ def read_acks(store: Store, transport: Transport, report: AgentReport) -> set[in
             store.zone, channel, alarm_key(abstract.QuarantinedBatch.KIND_ACK, name)
         )
     return resent
+
+
+def _read_reverse(
+    store: Store, transport: Transport, report: AgentReport, name: str
+) -> tuple[Incoming, Ack | ResendRequest] | None:
+    """Read an ack or resend request within FERRY_MAX_DOCUMENT_BYTES and verify it; None if it
+    has vanished or was quarantined. Anything its parsing raises (but HOST_ERRORS, which are about
+    this host) is the document's fault, never the channel's."""
+    channel = store.sends_on
+    max_bytes = int(settings.FERRY_MAX_DOCUMENT_BYTES)
+    incoming = transport.read_ack_limited(
+        channel, name, max_bytes=max_bytes, keep_bytes=int(settings.FERRY_QUARANTINE_PREFIX_BYTES)
+    )
+    if incoming is None:
+        return None
+    problem = unreadable_reason(incoming, max_bytes)
+    if problem:
+        _quarantine_ack(store, transport, report, name, incoming, problem)
+        return None
+    try:
+        reverse = verify_reverse(
+            channel=channel, signer_channel=store.receives_on, body=incoming.body
+        )
+    except BatchInvalid as exc:
+        _quarantine_ack(store, transport, report, name, incoming, exc.reason, exc.kind)
+        return None
+    except HOST_ERRORS:
+        raise
+    except Exception as exc:
+        _quarantine_ack(store, transport, report, name, incoming, malformed_reason(exc))
+        return None
+    return incoming, reverse
+
+
+def _quarantine_ack(
+    store: Store,
+    transport: Transport,
+    report: AgentReport,
+    name: str,
+    incoming: Incoming,
+    reason: str,
+    alarm_kind: str | None = None,
+    *,
+    moved_to: str | None = None,
+) -> None:
+    quarantine(
+        store,
+        transport,
+        store.sends_on,
+        name,
+        incoming,
+        reason,
+        abstract.QuarantinedBatch.KIND_ACK,
+        alarm_kind=alarm_kind,
+        moved_to=moved_to,
+    )
+    report.quarantined += 1
 
 
 def _process_ack(store: Store, report: AgentReport, ack: Ack) -> None:

@@ -32,13 +32,15 @@ from onetrip.common.db import atomic_for
 from .. import models as abstract
 from ..agent import events
 from ..agent.alarms import clear_alarms_for_key
-from ..agent.quarantine import alarm_key
+from ..agent.quarantine import alarm_key, split_stored_note
 from ..log import log_event
+from ..protocol.batch import is_ack_directory_name, is_batch_directory_name
 from ..registry import Store, get_store
 from ..transports import get_transport
 from .errors import (
     AlarmNotFound,
     NotReleasable,
+    NotReleasableRecord,
     QuarantineNotFound,
     ReasonRequired,
     ReleaseConflict,
@@ -136,6 +138,8 @@ def quarantine_release(
             raise NotReleasable(row.kind)
         body = bytes(row.raw)
         is_ack = row.kind == abstract.QuarantinedBatch.KIND_ACK
+        if not _holds_whole_document(row, body, is_ack):
+            raise NotReleasableRecord()
         pending = (
             transport.read_ack(row.channel, row.file_name)
             if is_ack
@@ -185,6 +189,14 @@ def quarantine_discard(
     return result
 
 
+def _holds_whole_document(row: abstract.QuarantinedBatch, body: bytes, is_ack: bool) -> bool:
+    """Whether putting the record's bytes back gives the receiver what it got: all the bytes
+    were kept, and under a name the receiver reads."""
+    _reason, size = split_stored_note(row.reason)
+    named = is_ack_directory_name if is_ack else is_batch_directory_name
+    return bool(row.sha256) and size is None and named(row.file_name)
+
+
 def _locked_quarantine(store: Store, quarantine_id: int) -> abstract.QuarantinedBatch:
     row = (
         store.quarantined_batch._default_manager.select_for_update()
@@ -200,6 +212,7 @@ def _quarantine_action(
     action: str, zone: str, row: abstract.QuarantinedBatch, actor: str, reason: str
 ) -> QuarantineAction:
     raw = bytes(row.raw)
+    _reason, size = split_stored_note(row.reason)
     return QuarantineAction(
         action=action,
         zone=zone,
@@ -208,7 +221,7 @@ def _quarantine_action(
         kind=row.kind,
         file_name=row.file_name,
         sha256=row.sha256,
-        size=len(raw),
+        size=len(raw) if size is None else size,
         batch_id=summarize_document(raw, row.kind).batch_id,
         category=classify_reason(row.reason),
         quarantine_reason=row.reason,

@@ -47,6 +47,21 @@ class NotReleasable(Conflict, OperationError):
         )
 
 
+class NotReleasableRecord(Conflict, OperationError):
+    """The record does not hold the document as it came: only its beginning (it was too large),
+    nothing at all (a bad name, a symbolic link …), or a name no receiver would read."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "not_releasable",
+            "此记录未保存完整文件（文件过大、名称不合规或不是普通文件），不能放行，只能丢弃；"
+            "合法批次的发送方在未收到确认前会自动重发",
+            "this record does not hold the whole document as it came (too large, a bad name, "
+            "or not a regular file), so it cannot be released, only discarded; the sender "
+            "resends a genuine batch until it is acknowledged",
+        )
+
+
 class ReleaseConflict(Conflict, OperationError):
     """A different document is pending under the same name: overwriting it could drop it."""
 

@@ -1,24 +1,32 @@
 """Reading a zone's quarantined ferry documents safely (DESIGN §3 "Operate", §8).
 
-A quarantined batch or ack is kept with its raw bytes. `quarantined_batches` / `quarantined_batch`
-give the record and a *safe* summary of the document — manifest fields, message types and counts
-— never a message payload, because payloads carry personal data. `classify_reason` sorts the
-receiver's reason text into a few categories an operator page can explain.
+A quarantined batch or ack is kept with (the beginning of) its raw bytes. `quarantined_batches` /
+`quarantined_batch` give the record and a *safe* summary of the document — manifest fields,
+message types and counts — never a message payload, because payloads carry personal data.
+`classify_reason` sorts the receiver's reason text into a few categories an operator page can
+explain.
+
+Whatever was quarantined can be shown: the bytes are parsed with the ferry's bounded parser
+(`protocol.untrusted.parse_json`), every string shown is printable ASCII of bounded length, and a
+document whose first line cannot be read is shown as an escaped preview of that line's first
+bytes (the manifest line of a batch, which carries no payload).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from .. import models as abstract
+from ..agent.quarantine import split_stored_note
+from ..protocol.untrusted import parse_json, printable
 from ..registry import get_store
 from .errors import QuarantineNotFound
 
 _MAX_TEXT = 120  # longest manifest string shown; the bytes came over the boundary
+PREVIEW_BYTES = 120  # of an unreadable first line, shown escaped
 
 # Why a document was quarantined, from the receiver's reason text. Order matters: the first
 # matching needle wins.
@@ -33,10 +41,16 @@ CATEGORY_SCHEMA = "schema"
 CATEGORY_NO_HANDLER = "no_handler"
 CATEGORY_ACK_MISMATCH = "ack_mismatch"
 CATEGORY_DECRYPT = "decrypt"
+CATEGORY_BAD_NAME = "bad_name"
+CATEGORY_REFUSED = "refused"
+CATEGORY_TOO_LARGE = "too_large"
 CATEGORY_MALFORMED = "malformed"
 CATEGORY_OTHER = "other"
 SECURITY_CATEGORIES = frozenset({CATEGORY_CONFLICT, CATEGORY_CHAIN})
 _CATEGORY_NEEDLES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (CATEGORY_BAD_NAME, ("bad file name",)),
+    (CATEGORY_REFUSED, ("refused without reading",)),
+    (CATEGORY_TOO_LARGE, ("too large:",)),
     (CATEGORY_CONFLICT, ("conflicting batch", "conflict")),
     (CATEGORY_CHAIN, ("hash chain",)),
     (CATEGORY_UNKNOWN_KEY, ("unknown key", "retired key", "key id")),
@@ -51,7 +65,10 @@ _CATEGORY_NEEDLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     (CATEGORY_NO_HANDLER, ("no handler",)),
     (CATEGORY_ACK_MISMATCH, ("ack names", "ack sequences", "ack from unexpected")),
-    (CATEGORY_MALFORMED, ("not json", "not a json", "not a uuid", "fields", "appears twice")),
+    (
+        CATEGORY_MALFORMED,
+        ("not json", "not a json", "not a uuid", "fields", "appears twice", "malformed"),
+    ),
 )
 
 
@@ -70,6 +87,7 @@ class DocumentSummary:
 
     readable: bool
     problem: str = ""
+    preview: str = ""  # unreadable first line: its first bytes, escaped
     format: str = ""
     channel: str = ""
     zone: str = ""  # sender_zone of a batch, receiver_zone of an ack
@@ -97,8 +115,9 @@ class QuarantinedItem:
     file_name: str
     reason: str
     category: str
-    sha256: str
-    size: int
+    sha256: str  # of the whole document; "" when nothing was read
+    size: int  # of the whole document
+    stored: int  # bytes kept in the record: all of them, or the first FERRY_QUARANTINE_PREFIX_BYTES
     first_seen_at: dt.datetime
     last_seen_at: dt.datetime
     times_seen: int
@@ -107,6 +126,11 @@ class QuarantinedItem:
     @property
     def is_security_alarm(self) -> bool:
         return self.category in SECURITY_CATEGORIES
+
+    @property
+    def complete(self) -> bool:
+        """The record holds the whole document (a release could put it back as it came)."""
+        return bool(self.sha256) and self.stored == self.size
 
 
 def classify_reason(reason: str) -> str:
@@ -119,7 +143,7 @@ def classify_reason(reason: str) -> str:
 
 def _text(document: dict[str, Any], name: str) -> str:
     value = document.get(name)
-    return value[:_MAX_TEXT] if isinstance(value, str) else ""
+    return printable(value, _MAX_TEXT) if isinstance(value, str) else ""
 
 
 def _int(document: dict[str, Any], name: str) -> int | None:
@@ -139,12 +163,17 @@ def summarize_document(
         lines.pop()
     if not lines:
         return DocumentSummary(readable=False, problem="empty")
+    preview = preview_bytes(lines[0])
     try:
-        document = json.loads(lines[0])
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return DocumentSummary(readable=False, problem="first line is not JSON")
+        document = parse_json(lines[0])
+    except ValueError as exc:
+        return DocumentSummary(
+            readable=False, problem=f"first line is not JSON: {exc}", preview=preview
+        )
     if not isinstance(document, dict):
-        return DocumentSummary(readable=False, problem="first line is not a JSON object")
+        return DocumentSummary(
+            readable=False, problem="first line is not a JSON object", preview=preview
+        )
     if kind == abstract.QuarantinedBatch.KIND_ACK:
         rejects = document.get("rejects")
         return DocumentSummary(
@@ -164,15 +193,15 @@ def summarize_document(
     unreadable = 0
     for line in lines[1:]:
         try:
-            message = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            message = parse_json(line)
+        except ValueError:
             unreadable += 1
             continue
         message_type = message.get("message_type") if isinstance(message, dict) else None
         version = message.get("version") if isinstance(message, dict) else None
         del message
         if isinstance(message_type, str) and isinstance(version, int):
-            counts[(message_type[:_MAX_TEXT], version)] += 1
+            counts[(printable(message_type, _MAX_TEXT), version)] += 1
         else:
             unreadable += 1
     return DocumentSummary(
@@ -197,18 +226,27 @@ def summarize_document(
     )
 
 
+def preview_bytes(data: bytes) -> str:
+    """The first PREVIEW_BYTES of `data` as printable ASCII, every other byte as \\xNN."""
+    head = data[:PREVIEW_BYTES].decode("latin-1")
+    shown = printable(head, 4 * PREVIEW_BYTES)
+    return shown + ("..." if len(data) > PREVIEW_BYTES else "")
+
+
 def _item(zone: str, row: abstract.QuarantinedBatch) -> QuarantinedItem:
     raw = bytes(row.raw)
+    reason, size = split_stored_note(row.reason)
     return QuarantinedItem(
         id=row.pk,
         zone=zone,
         channel=row.channel,
         kind=row.kind,
         file_name=row.file_name,
-        reason=row.reason,
-        category=classify_reason(row.reason),
+        reason=reason,
+        category=classify_reason(reason),
         sha256=row.sha256,
-        size=len(raw),
+        size=len(raw) if size is None else size,
+        stored=len(raw),
         first_seen_at=row.quarantined_at,
         last_seen_at=row.last_seen_at,
         times_seen=row.times_seen,

@@ -15,7 +15,6 @@ sending key of the zone that writes them.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from .sealing import (
     seal,
 )
 from .signing import SigningKey, check_signature
+from .untrusted import parse_json
 
 BATCH_FORMAT = "onetrip-ferry-batch/1"
 ACK_FORMAT = "onetrip-ferry-ack/1"
@@ -127,6 +127,26 @@ def heartbeat_file_name(zone: str) -> str:
 
 def is_heartbeat_name(name: str) -> bool:
     return HEARTBEAT_NAME_RE.match(name) is not None
+
+
+def is_batch_directory_name(name: str) -> bool:
+    """A name that may stand in a channel's batches directory (queue): a batch or a heartbeat.
+    Anything else is quarantined before any path is built from it."""
+    return BATCH_NAME_RE.match(name) is not None or is_heartbeat_name(name)
+
+
+def is_ack_directory_name(name: str) -> bool:
+    """A name that may stand in a channel's acks directory (queue): an ack or a resend request."""
+    return ACK_NAME_RE.match(name) is not None
+
+
+def _canonical_text(document: dict[str, Any]) -> bytes | None:
+    """The canonical bytes of a parsed document; None if it has none (a lone surrogate from a
+    `\\ud800` escape cannot be encoded as UTF-8)."""
+    try:
+        return canonical_json(document)
+    except ValueError:
+        return None
 
 
 def _signed_bytes(document: dict[str, Any]) -> bytes:
@@ -301,14 +321,13 @@ def verify_batch(
         raise BatchInvalid("truncated: file does not end with a newline")
     lines = body[:-1].split(b"\n")
     try:
-        manifest = _check_fields(
-            json.loads(lines[0]), MANIFEST_FIELDS, "manifest", {"encryption": dict}
-        )
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BatchInvalid(f"manifest is not JSON: {exc.__class__.__name__}") from None
+        parsed = parse_json(lines[0])
+    except ValueError as exc:
+        raise BatchInvalid(f"manifest is not JSON: {exc}") from None
+    manifest = _check_fields(parsed, MANIFEST_FIELDS, "manifest", {"encryption": dict})
     if manifest["format"] != BATCH_FORMAT:
         raise BatchInvalid(f"unsupported batch format {manifest['format']!r}")
-    if lines[0] != canonical_json(manifest):
+    if lines[0] != _canonical_text(manifest):
         # The signature covers the parsed manifest; insisting on its canonical bytes as well
         # makes the batch hash a function of the signed content alone.
         raise BatchInvalid("bad signature: manifest line is not canonical JSON")
@@ -347,11 +366,11 @@ def verify_batch(
         if sha256_hex(line) != hashes[index]:
             raise BatchInvalid(f"message {index + 1} hash mismatch")
         try:
-            envelope = Envelope.from_dict(json.loads(line))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise BatchInvalid(f"message {index + 1} is not JSON") from None
+            envelope = Envelope.from_dict(parse_json(line))
         except EnvelopeError as exc:
             raise BatchInvalid(f"message {index + 1}: {exc}") from None
+        except ValueError as exc:
+            raise BatchInvalid(f"message {index + 1} is not JSON: {exc}") from None
         if envelope.sequence != first_seq + index:
             raise BatchInvalid(f"message {index + 1} has sequence {envelope.sequence}")
         if envelope.message_id in seen_ids:
@@ -389,8 +408,8 @@ def verify_batch(
 def peek_manifest(body: bytes) -> dict[str, Any] | None:
     """The manifest's fields without any check, for bookkeeping only (never to act on)."""
     try:
-        manifest = json.loads(body.split(b"\n", 1)[0])
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        manifest = parse_json(body.split(b"\n", 1)[0])
+    except ValueError:
         return None
     return manifest if isinstance(manifest, dict) else None
 
@@ -495,12 +514,12 @@ def _one_line_document(body: bytes, what: str) -> dict[str, Any]:
     if not body.endswith(b"\n"):
         raise BatchInvalid(f"truncated: {what} does not end with a newline")
     try:
-        document = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BatchInvalid(f"{what} is not JSON: {exc.__class__.__name__}") from None
+        document = parse_json(body)
+    except ValueError as exc:
+        raise BatchInvalid(f"{what} is not JSON: {exc}") from None
     if not isinstance(document, dict):
         raise BatchInvalid(f"{what} is not a JSON object")
-    if body != canonical_json(document) + b"\n":
+    if body != (_canonical_text(document) or b"") + b"\n":
         raise BatchInvalid(f"bad signature: {what} is not canonical JSON")
     return document
 

@@ -49,7 +49,7 @@ import pika
 import pika.exceptions
 
 from ..log import log_event
-from .base import Transport
+from .base import SetAside, Transport
 
 BATCHES = "batches"
 ACKS = "acks"
@@ -129,6 +129,7 @@ class AmqpTransport(Transport):
         self._chan: Any = None
         self._declared: set[str] = set()
         self._held: dict[str, dict[str, _Held]] = {}
+        self._set_aside: dict[tuple[str, str], list[SetAside]] = {}
         self._failures = 0
         self._next_attempt = 0.0
         self.connects = 0  # successful connections so far (tests and metrics)
@@ -283,7 +284,7 @@ class AmqpTransport(Transport):
                 body = bytes(body or b"")
                 if not _valid_name(name, kind):
                     # No usable name: it could never be read, so set it aside for the operator
-                    # rather than hold it forever.
+                    # rather than hold it forever; the receiver records it (`take_set_aside`).
                     self._publish(
                         chan,
                         self.queue(channel, QUARANTINE),
@@ -294,7 +295,13 @@ class AmqpTransport(Transport):
                     )
                     chan.basic_ack(delivery_tag=method.delivery_tag)
                     log_event(
-                        logging.WARNING, "amqp_unnamed_message", queue=queue, name=name or "-"
+                        logging.WARNING,
+                        "amqp_unnamed_message",
+                        queue=queue,
+                        name=repr(name[:100]) if name else "-",
+                    )
+                    self._set_aside.setdefault((channel, kind), []).append(
+                        SetAside(name, body, f"amqp queue {self.queue(channel, QUARANTINE)}")
                     )
                     continue
                 copy = _Held(method.delivery_tag, body, _int(headers.get(PUBLISHED_HEADER)))
@@ -381,6 +388,9 @@ class AmqpTransport(Transport):
         except _BROKEN:
             self._drop()
         return len(held)
+
+    def take_set_aside(self, channel: str, kind: str) -> list[SetAside]:
+        return self._set_aside.pop((channel, kind), [])
 
     def count_batches(self, channel: str) -> int:
         """The ready messages in the batches queue, by a passive declare: nothing is taken off
