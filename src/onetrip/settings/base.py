@@ -209,8 +209,16 @@ ONETRIP_QUEUE_PAGE_SIZE = int(os.environ.get("ONETRIP_QUEUE_PAGE_SIZE", "200"))
 ONETRIP_LOGIN_MAX_FAILURES = int(os.environ.get("ONETRIP_LOGIN_MAX_FAILURES", "5"))
 ONETRIP_LOGIN_LOCKOUT_SECONDS = int(os.environ.get("ONETRIP_LOGIN_LOCKOUT_SECONDS", "900"))
 
-# Serve /metrics on each zone (restrict it to the monitoring network at the proxy).
+# Serve /metrics on each zone (docs/operations.md §5): only to clients whose address is in
+# ONETRIP_METRICS_ALLOW (addresses or CIDR networks, comma-separated; loopback by default) and,
+# when ONETRIP_METRICS_TOKEN is set, only with "Authorization: Bearer <token>".
 ONETRIP_METRICS_ENABLED = os.environ.get("ONETRIP_METRICS_ENABLED", "1") == "1"
+ONETRIP_METRICS_ALLOW = [
+    entry.strip()
+    for entry in os.environ.get("ONETRIP_METRICS_ALLOW", "127.0.0.0/8,::1").split(",")
+    if entry.strip()
+]
+ONETRIP_METRICS_TOKEN = os.environ.get("ONETRIP_METRICS_TOKEN", "")
 
 # Audit chain of the police zone (DOMAIN MLPS-5; docs/operations.md "Audit anchors"). HMAC keys
 # the audit database never holds: "keyid:base64key" entries, newest first, in ONETRIP_AUDIT_KEYS

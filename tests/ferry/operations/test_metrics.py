@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -187,3 +188,62 @@ def test_metrics_can_be_switched_off(ferry_env: FerryEnv, settings) -> None:
 @DB
 def test_metrics_answer_get_only(ferry_env: FerryEnv) -> None:
     assert Client(HTTP_HOST="police.testserver").post("/metrics").status_code == 405
+
+
+def get_metrics(address: str = "127.0.0.1", **headers: str):
+    return Client(HTTP_HOST="police.testserver", REMOTE_ADDR=address).get("/metrics", **headers)
+
+
+@DB
+@pytest.mark.parametrize(
+    ("address", "status"),
+    [
+        ("127.0.0.1", 200),
+        ("127.0.0.53", 200),
+        ("::1", 200),
+        ("::ffff:127.0.0.1", 200),
+        ("10.20.30.7", 403),
+        ("192.0.2.1", 403),
+        ("2001:db8::1", 403),
+        ("", 403),
+        ("not an address", 403),
+    ],
+)
+def test_metrics_answer_only_loopback_by_default(
+    ferry_env: FerryEnv, address: str, status: int
+) -> None:
+    assert get_metrics(address).status_code == status
+
+
+@DB
+def test_metrics_answer_the_networks_in_onetrip_metrics_allow(
+    ferry_env: FerryEnv, settings
+) -> None:
+    settings.ONETRIP_METRICS_ALLOW = ["10.20.30.0/24", "192.0.2.9"]
+    assert get_metrics("10.20.30.7").status_code == 200
+    assert get_metrics("192.0.2.9").status_code == 200
+    refused = get_metrics("10.20.31.7")
+    assert refused.status_code == 403
+    assert b"onetrip_ferry" not in refused.content
+    assert get_metrics("127.0.0.1").status_code == 403  # loopback only when listed
+    with pytest.raises(ImproperlyConfigured, match="ONETRIP_METRICS_ALLOW"):
+        metrics.allowed_networks(["10.20.30.0/33"])
+
+
+@DB
+def test_metrics_need_the_bearer_token_when_one_is_set(ferry_env: FerryEnv, settings) -> None:
+    settings.ONETRIP_METRICS_TOKEN = "s3cret-token"
+    missing = get_metrics()
+    assert missing.status_code == 401
+    assert missing["WWW-Authenticate"].startswith("Bearer")
+    assert b"onetrip_ferry" not in missing.content
+    assert get_metrics(HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
+    assert get_metrics(HTTP_AUTHORIZATION="Basic s3cret-token").status_code == 401
+    assert get_metrics(HTTP_AUTHORIZATION="s3cret-token").status_code == 401
+    ok = get_metrics(HTTP_AUTHORIZATION="Bearer s3cret-token")
+    assert ok.status_code == 200
+    assert b"onetrip_ferry_up" in ok.content
+    # The token does not open the endpoint to other addresses: both must hold.
+    assert get_metrics("192.0.2.1", HTTP_AUTHORIZATION="Bearer s3cret-token").status_code == 403
+    settings.ONETRIP_METRICS_ALLOW = ["0.0.0.0/0", "::/0"]
+    assert get_metrics("192.0.2.1", HTTP_AUTHORIZATION="Bearer s3cret-token").status_code == 200

@@ -6,26 +6,32 @@ scrape asks `status.zone_status` and the zone's ferry tables, the same source as
 row counts, which pruning may lower). Labels are zone, channel, kind and key ids — never anything
 from a message.
 
-`metrics_view` serves the text exposition at `/metrics` of each zone. It must be reachable only from
-the monitoring network (see docs/operations.md); `settings.ONETRIP_METRICS_ENABLED = False` turns it
-off (404).
+`metrics_view` serves the text exposition at `/metrics` of each zone, to the monitoring network
+only (docs/operations.md §5): a client whose address is outside `ONETRIP_METRICS_ALLOW` (loopback by
+default) gets 403, and with `ONETRIP_METRICS_TOKEN` set a request without `Authorization: Bearer
+<token>` gets 401. `settings.ONETRIP_METRICS_ENABLED = False` turns it off (404).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hmac
+import ipaddress
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Count, Min, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+
+from onetrip.common.http import client_address
 
 from ..log import log_event
 from ..protocol.channels import ZONES
@@ -265,11 +271,78 @@ def _default_zones() -> list[str]:
     return [configured] if configured in ZONES else registered_zones()
 
 
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def allowed_networks(entries: Sequence[str]) -> list[IpNetwork]:
+    """ONETRIP_METRICS_ALLOW as networks; a bare address is a network of one."""
+    networks: list[IpNetwork] = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(str(entry).strip(), strict=False))
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"ONETRIP_METRICS_ALLOW: {entry!r} is not an address or a network"
+            ) from exc
+    return networks
+
+
+def address_allowed(address: str, networks: Sequence[IpNetwork]) -> bool:
+    """Whether the client `address` lies in one of `networks` (an IPv4 address mapped into IPv6,
+    as a dual-stack listener reports it, counts as the IPv4 address)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    candidates: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        candidates.append(ip.ipv4_mapped)
+    return any(
+        candidate in network
+        for candidate in candidates
+        for network in networks
+        if candidate.version == network.version
+    )
+
+
+def bearer_token_valid(request: HttpRequest, token: str) -> bool:
+    scheme, _, given = str(request.META.get("HTTP_AUTHORIZATION", "")).partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    )
+
+
+def _refusal(request: HttpRequest) -> HttpResponse | None:
+    """403 outside ONETRIP_METRICS_ALLOW, 401 without the bearer token when one is set."""
+    address = client_address(request)
+    if not address_allowed(address, allowed_networks(settings.ONETRIP_METRICS_ALLOW)):
+        log_event(logging.WARNING, "metrics_refused", client=address or "-", status=403)
+        return HttpResponse(
+            "禁止访问 forbidden: this address may not read /metrics\n",
+            status=403,
+            content_type="text/plain; charset=utf-8",
+        )
+    token = str(settings.ONETRIP_METRICS_TOKEN)
+    if token and not bearer_token_valid(request, token):
+        log_event(logging.WARNING, "metrics_refused", client=address, status=401)
+        response = HttpResponse(
+            "需要认证 unauthorized: send Authorization: Bearer <token>\n",
+            status=401,
+            content_type="text/plain; charset=utf-8",
+        )
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    return None
+
+
 @require_safe
 def metrics_view(request: HttpRequest, zone: str | None = None) -> HttpResponse:
     """Text exposition for Prometheus; mount with `{"zone": "<zone>"}` in each zone's urls."""
     if not settings.ONETRIP_METRICS_ENABLED:
         raise Http404("metrics are disabled")
+    refusal = _refusal(request)
+    if refusal is not None:
+        return refusal
     zones = [zone] if zone else _default_zones()
     try:
         body = generate_latest(FerryCollector(zones))
