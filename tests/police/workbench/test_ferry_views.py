@@ -332,3 +332,56 @@ def test_other_staff_cannot_clear_alarms(ferry_env: FerryEnv, clerk_client) -> N
     alarm.refresh_from_db()
     assert alarm.cleared_at is None
     assert ferry_audits() == []
+
+
+HOSTILE_FILES = {
+    "nested": (
+        "000000000001-00000000-0000-4000-8000-000000000001.jsonl",
+        b"[" * 100_000 + b"]" * 100_000 + b"\n",
+    ),
+    "number": (
+        "000000000001-00000000-0000-4000-8000-000000000002.jsonl",
+        b'{"first_seq":' + b"1" * 5_000 + b"}\n",
+    ),
+    "binary": (
+        "000000000001-00000000-0000-4000-8000-000000000003.jsonl",
+        bytes(range(256)) * 64 + b"\n",
+    ),
+    "huge": (
+        "000000000001-00000000-0000-4000-8000-000000000004.jsonl",
+        b'{"batch_id":"<b>x</b>"}' + b"\xff" * 3000 + b"\n",
+    ),
+    "bad name": ("000000000001-\\<script>\u202e.jsonl", b"{}\n"),
+}
+
+
+@DB
+def test_the_ferry_pages_render_whatever_was_quarantined(
+    ferry_env: FerryEnv, admin_client, settings
+) -> None:
+    """Nested, binary, huge or badly named: the list and every inspect page answer 200 and show
+    an escaped look at what arrived, never a payload and never markup from it."""
+    settings.FERRY_MAX_DOCUMENT_BYTES = 2048  # "huge": over the limit, only a prefix kept
+    settings.FERRY_QUARANTINE_PREFIX_BYTES = 1024
+    for name, body in HOSTILE_FILES.values():
+        ferry_env.drop(PORTAL_TO_POLICE, "batches", name, body)
+    send_pings("portal", 1)
+    run_once("portal")
+    report = run_once("police")
+    assert (report.quarantined, report.batches_applied) == (len(HOSTILE_FILES), 1)
+
+    listing = admin_client.get("/ferry/")
+    assert listing.status_code == 200
+    html = listing.content.decode()
+    assert "<script>" not in html and "<b>x</b>" not in html
+    assert "文件名不合规" in html and "文件过大" in html
+    for row in police_box.QuarantinedBatch.objects.all():
+        page = admin_client.get(f"/ferry/quarantine/{row.pk}/")
+        assert page.status_code == 200, row.reason
+        text = page.content.decode()
+        assert "<script>" not in text and "<b>x</b>" not in text
+        if "too large" in row.reason:
+            assert "记录只保存了前 1024 字节" in text
+            assert 'id="not-releasable"' in text
+        if row.file_name.startswith("000000000001-00000000-0000-4000-8000-000000000003"):
+            assert 'id="preview"' in text and "\\x00\\x01\\x02" in text

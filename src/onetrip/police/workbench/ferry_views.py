@@ -10,6 +10,7 @@ shows what a batch's manifest claims and which message types it holds, never a m
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib import messages
@@ -26,6 +27,7 @@ from onetrip.ferry.operations.status import zone_status
 from onetrip.ferry.transports import close_transports
 from onetrip.police.accounts.models import Role, StaffProfile
 from onetrip.police.accounts.selectors import staff_profile
+from onetrip.police.audit.models import AuditEvent
 from onetrip.police.audit.services import audit_actor, audit_record
 
 ZONE = "police"
@@ -42,6 +44,9 @@ CATEGORY_LABELS = {
     quarantined.CATEGORY_NO_HANDLER: gettext_lazy("本区域缺少该消息的处理程序"),
     quarantined.CATEGORY_ACK_MISMATCH: gettext_lazy("回执与已发批次不符"),
     quarantined.CATEGORY_DECRYPT: gettext_lazy("无法解密"),
+    quarantined.CATEGORY_BAD_NAME: gettext_lazy("文件名不合规"),
+    quarantined.CATEGORY_REFUSED: gettext_lazy("不是普通文件（未读取）"),
+    quarantined.CATEGORY_TOO_LARGE: gettext_lazy("文件过大"),
     quarantined.CATEGORY_MALFORMED: gettext_lazy("格式错误"),
     quarantined.CATEGORY_OTHER: gettext_lazy("其他"),
 }
@@ -78,6 +83,15 @@ CATEGORY_ADVICE = {
     ),
     quarantined.CATEGORY_DECRYPT: gettext_lazy(
         "本区域的解密密钥缺失或与发送方使用的不符。请核对加密密钥的分发后放行。"
+    ),
+    quarantined.CATEGORY_BAD_NAME: gettext_lazy(
+        "摆渡程序不会写出这样的文件名，文件未被读取。请检查边界网闸的文件名规则；此文件可丢弃。"
+    ),
+    quarantined.CATEGORY_REFUSED: gettext_lazy(
+        "符号链接、目录等不是普通文件，未被读取，也未跟随链接。请检查是谁放入了接收目录；此记录可丢弃。"
+    ),
+    quarantined.CATEGORY_TOO_LARGE: gettext_lazy(
+        "文件超过大小上限，只保存了开头部分和整个文件的哈希值。请检查边界网闸；此记录可丢弃。"
     ),
 }
 
@@ -245,6 +259,19 @@ def quarantine_detail(request: HttpRequest, quarantine_id: int) -> HttpResponse:
     return _render_item(request, _ferry_operator(request), quarantine_id)
 
 
+def _audit_object_id(result: actions.QuarantineAction) -> str:
+    """The batch id a manifest claims when it is a well-formed UUID, else the file name when it
+    fits the audit row, else the record id: all are untrusted text from the boundary."""
+    try:
+        return str(uuid.UUID(result.batch_id))
+    except ValueError:
+        pass
+    longest = AuditEvent._meta.get_field("object_id").max_length or 0
+    if result.file_name and len(result.file_name) <= longest:
+        return result.file_name
+    return f"quarantine-{result.quarantine_id}"
+
+
 def _act(request: HttpRequest, quarantine_id: int, action: str) -> HttpResponse:
     profile = _ferry_operator(request)
     reason = request.POST.get("reason", "")
@@ -255,7 +282,7 @@ def _act(request: HttpRequest, quarantine_id: int, action: str) -> HttpResponse:
             **audit_actor(user),
             action=f"ferry.quarantine_{result.action}",
             object_type="ferry_batch",
-            object_id=result.batch_id or result.file_name,
+            object_id=_audit_object_id(result),
             purpose=result.reason,
             # Ids and counts only. The file name stays out: the audit log refuses any digit run
             # that looks like a phone number, which a UUID's hex can contain by chance.
