@@ -362,3 +362,15 @@ def test_records_of_unread_documents_cannot_be_released(ferry_env: FerryEnv) -> 
         )
     text = format_status(zone_status("police"))
     assert "000000000001-x\\\\y.jsonl" in text
+
+
+@DB
+def test_a_whole_large_record_from_before_prefixes_still_lists(ferry_env: FerryEnv) -> None:
+    """Records made before quarantine kept only a prefix may hold a whole hostile file."""
+    raw = b"[" * (5 * 1024 * 1024) + b"\n"
+    police_box.QuarantinedBatch.objects.create(
+        channel=PORTAL_TO_POLICE, file_name="legacy.jsonl", reason="old", sha256="0" * 64, raw=raw
+    )
+    [item] = quarantined.quarantined_batches("police")
+    assert (item.size, item.stored, item.complete) == (len(raw), len(raw), True)
+    assert not item.summary.readable and item.summary.preview.startswith("[[[")

@@ -27,6 +27,7 @@ from .errors import QuarantineNotFound
 
 _MAX_TEXT = 120  # longest manifest string shown; the bytes came over the boundary
 PREVIEW_BYTES = 120  # of an unreadable first line, shown escaped
+SUMMARY_MAX_BYTES = 1024 * 1024  # of a record's bytes, summarized for the pages
 
 # Why a document was quarantined, from the receiver's reason text. Order matters: the first
 # matching needle wins.
@@ -157,8 +158,9 @@ def summarize_document(
     """Parse the first line as the manifest (or the whole ack) if it is JSON.
 
     Of each message line only `message_type` and `version` are read; the parsed line is dropped
-    at once, so no payload value leaves this function."""
-    lines = raw.split(b"\n")
+    at once, so no payload value leaves this function. Only the first SUMMARY_MAX_BYTES are
+    looked at (records made before quarantine kept a prefix only can be far larger)."""
+    lines = raw[:SUMMARY_MAX_BYTES].split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
     if not lines:
