@@ -42,6 +42,7 @@ from onetrip.portal.declarations.services import (
     GUARDIAN_RELATIONS,
     DeclarationInput,
     declaration_progress_lookup,
+    declaration_resubmit,
     declaration_submit,
 )
 
@@ -548,6 +549,62 @@ def submit_declaration(request: HttpRequest, body: DeclarationIn) -> Status[Stat
         resident=resident, data=_declaration_input(body), channel="api"
     )
     return Status(201, _status(declaration))
+
+
+@api.post(
+    "/declarations/{reference}/resubmit",
+    auth=ResidentBearer(),
+    response={200: StatusOut, **error_responses(400, 401, 404, 409, *BODY_ERRORS)},
+    tags=["declarations"],
+    summary="更正后重新提交 / Correct and resubmit a returned declaration",
+    description="派出所退回的申报（状态 returned）按退回原因更正后重新提交："
+    "编号不变，办理经过接续，派出所在同一案件中重新核查。"
+    "内容规则与新申报相同（400 逐字段列出全部问题）；"
+    "不是退回状态答 409 `not_returned`；在同一地址另有未结申报答 409 `duplicate_declaration`；"
+    "别人的或不存在的编号答 404。"
+    "\n\nCorrects a declaration the station returned (status returned) and sends it back under "
+    "the same reference; its history continues and the station reviews the same case again. "
+    "The content rules are those of a new declaration (400 lists every problem); a declaration "
+    "that is not returned answers 409 `not_returned`; another active declaration at the same "
+    "address 409 `duplicate_declaration`; another resident's or an unknown reference 404.",
+    openapi_extra=examples(
+        request=EXAMPLE_DECLARATION,
+        responses={
+            200: {
+                **EXAMPLE_STATUS,
+                "status": "submitted",
+                "status_label": "已提交",
+                "registration_number": "",
+                "registered_on": None,
+            },
+            409: {
+                "code": "not_returned",
+                "message": "只有被退回的申报可以更正后重新提交",
+                "message_en": "Only a returned declaration can be corrected and resubmitted",
+                "errors": [],
+            },
+        },
+    ),
+)
+def resubmit_declaration(
+    request: HttpRequest,
+    reference: Annotated[
+        ReferenceStr,
+        Path(
+            description="退回的申报编号 / The returned declaration's reference",
+            example=EXAMPLE_REFERENCE,
+        ),
+    ],
+    body: DeclarationIn,  # type: ignore[valid-type]
+) -> StatusOut:
+    resident: Resident = request.auth  # type: ignore[attr-defined]
+    declaration = declaration_resubmit(
+        resident=resident,
+        reference=declaration_of_resident(resident=resident, reference=reference).reference,
+        data=_declaration_input(body),
+        channel="api",
+    )
+    return _status(declaration)
 
 
 @api.get(
