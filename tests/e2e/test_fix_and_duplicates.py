@@ -118,3 +118,34 @@ def test_the_api_refuses_a_duplicate_with_409_and_the_existing_reference(
     assert response.status_code == 409
     assert response.json()["code"] == "duplicate_declaration"
     assert response.json()["reference"] == first
+
+
+def test_the_api_resubmits_a_returned_declaration_under_its_reference(
+    ferry_env, sms_simulator, client, resident, resident_client, clerk_client, beishan
+):
+    from onetrip.portal.api.auth import token_for
+
+    reference = _declare(resident_client, address_detail="曙光路 12 号")
+    pump()
+    clerk_client.post(f"/declarations/{reference}/return/", {"reason": "请补充门牌号"})
+    pump()
+    headers = {
+        "HTTP_HOST": "portal.testserver",
+        "HTTP_AUTHORIZATION": f"Bearer {token_for(resident)}",
+    }
+    body = {
+        k: v
+        for k, v in valid_declaration(address_detail="曙光路 12 号 3 幢").items()
+        if k not in ("district", "street")
+    }
+    path = f"/api/v1/declarations/{reference.lower()}/resubmit"
+    answer = client.post(path, body, content_type="application/json", **headers)
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["reference"] == reference
+    assert answer.json()["status"] == "submitted"
+    again = client.post(path, body, content_type="application/json", **headers)
+    assert again.status_code == 409
+    assert again.json()["code"] == "not_returned"
+    pump()
+    case = ResidenceDeclaration.objects.get(reference=reference)
+    assert case.address_detail == "曙光路 12 号 3 幢"
