@@ -13,11 +13,13 @@ from .base import Contract, register
 # The code lists of a declaration, defined here once: the message types below, both zones'
 # models, the page's choices and the API document all derive from them. A `Literal` repeats the
 # codes for the type checker; `check_vocabularies` (run at import) keeps the two equal.
+Sex = Literal["M", "F"]
 HousingType = Literal["rented", "owned", "dormitory", "relative", "other"]
 ResidenceReason = Literal["work", "business", "study", "family", "other"]
 DeclarationStatus = Literal["received", "registered", "returned"]
 
 # What staff and residents read for the codes (Chinese source, translated by Django i18n).
+SEX_LABELS: dict[str, str] = {"M": gettext_lazy("男"), "F": gettext_lazy("女")}
 HOUSING_TYPE_LABELS: dict[str, str] = {
     "rented": gettext_lazy("租住房屋"),
     "owned": gettext_lazy("自有房屋"),
@@ -37,6 +39,7 @@ RESIDENCE_REASON_LABELS: dict[str, str] = {
 def check_vocabularies() -> None:
     """Fail at start-up, not in a resident's request, if a code list and its labels disagree."""
     for literal, labels in (
+        (Sex, SEX_LABELS),
         (HousingType, HOUSING_TYPE_LABELS),
         (ResidenceReason, RESIDENCE_REASON_LABELS),
     ):
@@ -58,7 +61,7 @@ class DeclarationSubmittedV1(Contract):
     reference: str = Field(max_length=32)
     name: str = Field(min_length=1, max_length=50)
     id_number: str = Field(min_length=18, max_length=18)
-    sex: Literal["M", "F"]
+    sex: Sex
     birth_date: dt.date
     phone: str = Field(min_length=11, max_length=11)
     community_code: str = Field(min_length=12, max_length=12)

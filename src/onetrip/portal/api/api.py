@@ -14,7 +14,6 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 
 from annotated_types import MaxLen, MinLen
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy
 from ninja import Field, Path, Query, Schema, Status
 from pydantic import create_model
 
@@ -32,6 +31,7 @@ from onetrip.common.http import client_address
 from onetrip.contracts.declarations import (
     HOUSING_TYPE_LABELS,
     RESIDENCE_REASON_LABELS,
+    SEX_LABELS,
     DeclarationSubmittedV1,
 )
 from onetrip.portal.accounts.models import Resident
@@ -50,8 +50,6 @@ from .auth import TOKEN_MAX_AGE_SECONDS, ResidentBearer, token_for
 
 # --- Code lists, each from its one source ------------------------------------------------------
 
-# The contract has the sex codes (M/F) without labels; they are the labels the pages show.
-SEX_LABELS = {"M": gettext_lazy("男"), "F": gettext_lazy("女")}
 DECLARATION_STATUS_LABELS = {status.value: status.label for status in DeclarationStatus}
 
 # The code list of each declared field that has one.
