@@ -47,6 +47,7 @@ from onetrip.portal.declarations.services import (
 )
 
 from .auth import TOKEN_MAX_AGE_SECONDS, ResidentBearer, token_for
+from .permits import router as permits_router
 
 # --- Code lists, each from its one source ------------------------------------------------------
 
@@ -405,6 +406,7 @@ api = DocumentedAPI(
     },
 )
 install_error_handlers(api)
+api.add_router("/permit", permits_router)
 
 BODY_ERRORS = (413, 415, 422)
 
