@@ -355,7 +355,7 @@ def test_records_of_unread_documents_cannot_be_released(ferry_env: FerryEnv) -> 
     [item] = quarantined.quarantined_batches("police")
     assert item.category == quarantined.CATEGORY_BAD_NAME
     assert item.file_name == "000000000001-x\\\\y.jsonl"
-    assert not item.complete
+    assert not item.releasable  # dir: not read at all; amqp: read, but under a bad name
     with pytest.raises(errors.NotReleasableRecord):
         actions.quarantine_release(
             zone="police", quarantine_id=item.id, actor="ops", reason="try it anyway"

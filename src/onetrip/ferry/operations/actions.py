@@ -34,9 +34,9 @@ from ..agent import events
 from ..agent.alarms import clear_alarms_for_key
 from ..agent.quarantine import alarm_key, split_stored_note
 from ..log import log_event
-from ..protocol.batch import is_ack_directory_name, is_batch_directory_name
 from ..registry import Store, get_store
 from ..transports import get_transport
+from . import quarantined
 from .errors import (
     AlarmNotFound,
     NotReleasable,
@@ -49,11 +49,7 @@ from .quarantined import classify_reason, summarize_document
 
 REASON_MIN_LENGTH = 4
 
-# Only documents a receiver reads back from the transport can be put back; anything else the
-# ferry may quarantine later (heartbeats) is superseded by the next one and can only be discarded.
-RELEASABLE_KINDS = frozenset(
-    {abstract.QuarantinedBatch.KIND_BATCH, abstract.QuarantinedBatch.KIND_ACK}
-)
+RELEASABLE_KINDS = quarantined.RELEASABLE_KINDS
 
 ACTION_RELEASE = "release"
 ACTION_DISCARD = "discard"
@@ -136,10 +132,10 @@ def quarantine_release(
         row = _locked_quarantine(store, quarantine_id)
         if row.kind not in RELEASABLE_KINDS:
             raise NotReleasable(row.kind)
+        if not quarantined.holds_whole_document(row):
+            raise NotReleasableRecord()
         body = bytes(row.raw)
         is_ack = row.kind == abstract.QuarantinedBatch.KIND_ACK
-        if not _holds_whole_document(row, body, is_ack):
-            raise NotReleasableRecord()
         pending = (
             transport.read_ack(row.channel, row.file_name)
             if is_ack
@@ -187,14 +183,6 @@ def quarantine_discard(
             on_done(result)
     _log_quarantine_action(result)
     return result
-
-
-def _holds_whole_document(row: abstract.QuarantinedBatch, body: bytes, is_ack: bool) -> bool:
-    """Whether putting the record's bytes back gives the receiver what it got: all the bytes
-    were kept, and under a name the receiver reads."""
-    _reason, size = split_stored_note(row.reason)
-    named = is_ack_directory_name if is_ack else is_batch_directory_name
-    return bool(row.sha256) and size is None and named(row.file_name)
 
 
 def _locked_quarantine(store: Store, quarantine_id: int) -> abstract.QuarantinedBatch:

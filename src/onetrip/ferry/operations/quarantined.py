@@ -21,6 +21,7 @@ from typing import Any
 
 from .. import models as abstract
 from ..agent.quarantine import split_stored_note
+from ..protocol.batch import is_ack_directory_name, is_batch_directory_name
 from ..protocol.untrusted import parse_json, printable
 from ..registry import get_store
 from .errors import QuarantineNotFound
@@ -28,6 +29,12 @@ from .errors import QuarantineNotFound
 _MAX_TEXT = 120  # longest manifest string shown; the bytes came over the boundary
 PREVIEW_BYTES = 120  # of an unreadable first line, shown escaped
 SUMMARY_MAX_BYTES = 1024 * 1024  # of a record's bytes, summarized for the pages
+
+# Only documents a receiver reads back from the transport can be put back; anything else the
+# ferry may quarantine (heartbeats) is superseded by the next one and can only be discarded.
+RELEASABLE_KINDS = frozenset(
+    {abstract.QuarantinedBatch.KIND_BATCH, abstract.QuarantinedBatch.KIND_ACK}
+)
 
 # Why a document was quarantined, from the receiver's reason text. Order matters: the first
 # matching needle wins.
@@ -130,8 +137,26 @@ class QuarantinedItem:
 
     @property
     def complete(self) -> bool:
-        """The record holds the whole document (a release could put it back as it came)."""
+        """The record holds the whole document, as it came."""
         return bool(self.sha256) and self.stored == self.size
+
+    @property
+    def releasable(self) -> bool:
+        """A release could put it back where its receiver reads it (`holds_whole_document`)."""
+        return self.kind in RELEASABLE_KINDS and self.complete and _named(self.kind, self.file_name)
+
+
+def holds_whole_document(row: abstract.QuarantinedBatch) -> bool:
+    """Whether putting the record's bytes back gives the receiver what it got: all of them were
+    kept (no stored note, a hash), under a name the receiver reads."""
+    _reason, size = split_stored_note(row.reason)
+    return bool(row.sha256) and size is None and _named(row.kind, row.file_name)
+
+
+def _named(kind: str, file_name: str) -> bool:
+    if kind == abstract.QuarantinedBatch.KIND_ACK:
+        return is_ack_directory_name(file_name)
+    return is_batch_directory_name(file_name)
 
 
 def classify_reason(reason: str) -> str:
