@@ -14,6 +14,7 @@ from django.db import OperationalError, connection, connections, transaction
 from django.test import Client
 from django.utils import timezone
 
+from onetrip.common.sqlite import QueuedConnection
 from onetrip.portal.limits.models import RateLimitWindow
 from onetrip.settings.base import database
 from onetrip.simulators.sms import SmsSimulator
@@ -32,6 +33,17 @@ def test_sqlite_is_opened_in_wal_with_immediate_transactions_and_a_busy_timeout(
     assert options["transaction_mode"] == "IMMEDIATE"
     assert "journal_mode=WAL" in options["init_command"]
     assert 5 <= options["timeout"] < 30  # below gunicorn's 30 s worker timeout
+    assert options["factory"] is QueuedConnection
+    assert config["CONN_MAX_AGE"] == 60  # kept between requests, as PostgreSQL's are
+
+
+def test_an_sqlite_url_gets_the_same_options_and_keeps_its_own(monkeypatch):
+    """Child processes of the ferry tests get their database as a sqlite:/// URL."""
+    monkeypatch.setenv("ONETRIP_X_DATABASE_URL", "sqlite:////tmp/x.sqlite3?timeout=30")
+    options = database("ONETRIP_X_DATABASE_URL", "x.sqlite3")["OPTIONS"]
+    assert options["transaction_mode"] == "IMMEDIATE"
+    assert options["factory"] is QueuedConnection
+    assert options["timeout"] == 30
 
 
 def test_postgresql_comes_from_the_url(monkeypatch):
@@ -45,6 +57,15 @@ def test_the_test_databases_use_the_same_options():
     for alias, config in settings.DATABASES.items():
         if config["ENGINE"] == "django.db.backends.sqlite3":
             assert config["OPTIONS"]["transaction_mode"] == "IMMEDIATE", alias
+            assert config["OPTIONS"]["factory"] is QueuedConnection, alias
+
+
+@pytest.mark.django_db(databases=["default", "police"])
+def test_django_connections_are_queued_connections():
+    sqlite_only()
+    connection.ensure_connection()
+    assert isinstance(connection.connection, QueuedConnection)
+    assert connection.connection.write_queue is not None
 
 
 def _window(key: str) -> RateLimitWindow:
@@ -87,6 +108,7 @@ def test_without_immediate_the_same_transaction_fails_with_database_is_locked():
     sqlite_only()
     connection.ensure_connection()
     connection.transaction_mode = None  # Django's default: BEGIN (deferred)
+    queue, connection.connection.write_queue = connection.connection.write_queue, None
     try:
         started = threading.Event()
         writer = threading.Thread(target=_hold_the_write_lock, args=(started, 0.5))
@@ -98,6 +120,7 @@ def test_without_immediate_the_same_transaction_fails_with_database_is_locked():
         writer.join()
     finally:
         connection.transaction_mode = "IMMEDIATE"
+        connection.connection.write_queue = queue
 
 
 @pytest.mark.django_db(databases=["default", "police"], transaction=True)

@@ -64,32 +64,52 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # How long an SQLite write waits for another process's write lock before it fails (seconds); below
 # gunicorn's 30 s worker timeout, so a stuck wait ends in an error page, not a killed worker.
 SQLITE_BUSY_TIMEOUT = float(os.environ.get("ONETRIP_SQLITE_BUSY_TIMEOUT", "20"))
+# Writers queue fairly for SQLite's write lock (onetrip.common.sqlite); 0 leaves them to SQLite's
+# busy handler, whose backoff lets late writers overtake (only for measuring the difference).
+SQLITE_WRITE_QUEUE = os.environ.get("ONETRIP_SQLITE_WRITE_QUEUE", "1") == "1"
 
 
-def database(env_var: str, sqlite_name: str) -> dict[str, object]:
-    """A zone's database: PostgreSQL from `env_var` when set, else an SQLite file under var/.
-
-    Every process of a zone (gunicorn workers, task workers, the ferry agent, commands) opens it
-    with these settings. On SQLite, many processes share one file and one write lock:
+def sqlite_options() -> dict[str, object]:
+    """How every process of a zone opens an SQLite database:
     - WAL: readers never wait for the writer, and the writer never waits for readers.
     - `transaction_mode: IMMEDIATE`: `atomic()` starts with BEGIN IMMEDIATE, taking the write lock
       before its first read. A deferred transaction that reads and then writes cannot wait for the
       lock (its snapshot may be stale) and fails at once with "database is locked"; an immediate
-      one queues for the lock for up to the busy timeout instead. Statements outside `atomic()`
-      (plain reads, Django does not wrap requests) take no write lock at all.
-    - `timeout`: the busy timeout, how long a writer queues for the lock.
+      one queues for the lock for up to the timeout instead. Statements outside `atomic()`
+      (plain reads; Django wraps no request in a transaction) take no write lock at all.
+    - `timeout`: how long a writer waits for its turn.
+    - `factory`: writers take their turn in a fair queue rather than in SQLite's busy handler.
     """
+    options: dict[str, object] = {
+        "timeout": SQLITE_BUSY_TIMEOUT,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL;",
+    }
+    if SQLITE_WRITE_QUEUE:
+        from onetrip.common.sqlite import QueuedConnection
+
+        options["factory"] = QueuedConnection
+    return options
+
+
+def database(env_var: str, sqlite_name: str) -> dict[str, object]:
+    """A zone's database: from the URL in `env_var` when set (PostgreSQL in production), else an
+    SQLite file under var/. Gunicorn workers, task workers, ferry agents and commands all open it
+    with these settings; an SQLite database always gets `sqlite_options()` (a URL's own query
+    options, such as `?timeout=30`, win)."""
     url = os.environ.get(env_var)
     if url:
-        return dict(dj_database_url.parse(url, conn_max_age=60))
+        config = dict(dj_database_url.parse(url, conn_max_age=60))
+        if config["ENGINE"] == "django.db.backends.sqlite3":
+            config["OPTIONS"] = {**sqlite_options(), **dict(config.get("OPTIONS") or {})}
+        return config
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(VAR_DIR / sqlite_name),
-        "OPTIONS": {
-            "timeout": SQLITE_BUSY_TIMEOUT,
-            "transaction_mode": "IMMEDIATE",
-            "init_command": "PRAGMA journal_mode=WAL;",
-        },
+        # Kept open between requests, as a PostgreSQL connection is: opening one costs a file
+        # open and four PRAGMAs, about as much as the query a simple request makes.
+        "CONN_MAX_AGE": 60,
+        "OPTIONS": sqlite_options(),
         "TEST": {"NAME": str(VAR_DIR / f"test_{sqlite_name}")},
     }
 
