@@ -33,13 +33,16 @@ def db(tmp_path: Path) -> Path:
     return path
 
 
-def hold(path: Path, started: threading.Event, seconds: float, end: str = "COMMIT") -> None:
+def hold(
+    path: Path, started: threading.Event, ended: list[float], seconds: float, end: str = "COMMIT"
+) -> None:
     connection = connect(path)
     cursor = connection.cursor()
     cursor.execute("BEGIN IMMEDIATE")
     cursor.execute("INSERT INTO t (v) VALUES ('first')")
     started.set()
     time.sleep(seconds)
+    ended.append(time.monotonic())  # just before the turn ends
     if end == "COMMIT":
         connection.commit()
     else:
@@ -47,42 +50,43 @@ def hold(path: Path, started: threading.Event, seconds: float, end: str = "COMMI
     connection.close()
 
 
-def waited_for(path: Path, sql: str, *, end: str = "COMMIT") -> float:
-    started = threading.Event()
-    holder = threading.Thread(target=hold, args=(path, started, 0.3, end))
+def ran_after_the_other_transaction(path: Path, sql: str, *, end: str = "COMMIT") -> bool:
+    """Whether `sql`, sent while another connection's transaction is open, came back only after
+    that transaction ended (timed on both sides, so a slow machine cannot fake a wait)."""
+    started, ended = threading.Event(), []
+    holder = threading.Thread(target=hold, args=(path, started, ended, 0.3, end))
     holder.start()
     assert started.wait(5)
     connection = connect(path)
-    began = time.monotonic()
     connection.cursor().execute(sql)
-    waited = time.monotonic() - began
+    finished = time.monotonic()
     if connection.in_transaction:
         connection.cursor().execute("INSERT INTO t (v) VALUES ('second')")
         connection.commit()
     holder.join()
     connection.close()
-    return waited
+    return finished >= ended[0] if ended else False
 
 
 def test_a_transaction_waits_for_its_turn(db):
-    assert waited_for(db, "BEGIN IMMEDIATE") >= 0.2
+    assert ran_after_the_other_transaction(db, "BEGIN IMMEDIATE")
 
 
 def test_a_deferred_transaction_waits_too_and_so_never_reads_a_stale_snapshot(db):
-    assert waited_for(db, "BEGIN") >= 0.2
+    assert ran_after_the_other_transaction(db, "BEGIN")
 
 
 def test_a_write_outside_a_transaction_waits_for_its_turn(db):
-    assert waited_for(db, "INSERT INTO t (v) VALUES ('lone')") >= 0.2
+    assert ran_after_the_other_transaction(db, "INSERT INTO t (v) VALUES ('lone')")
 
 
 def test_reads_never_wait(db):
-    assert waited_for(db, "SELECT count(*) FROM t") < 0.2
+    assert not ran_after_the_other_transaction(db, "SELECT count(*) FROM t")
 
 
 @pytest.mark.parametrize("end", ["COMMIT", "ROLLBACK", "END"])
 def test_the_turn_ends_with_the_transaction(db, end):
-    assert waited_for(db, "BEGIN IMMEDIATE", end=end) >= 0.2
+    assert ran_after_the_other_transaction(db, "BEGIN IMMEDIATE", end=end)
     connection = connect(db)
     cursor = connection.cursor()
     cursor.execute("BEGIN IMMEDIATE")
@@ -120,7 +124,7 @@ def test_a_failed_statement_keeps_or_gives_back_the_turn_as_the_transaction_does
 
 def test_no_turn_within_the_timeout_is_sqlites_own_error(db):
     started = threading.Event()
-    holder = threading.Thread(target=hold, args=(db, started, 0.6))
+    holder = threading.Thread(target=hold, args=(db, started, [], 0.6))
     holder.start()
     assert started.wait(5)
     connection = connect(db, timeout=0.1)

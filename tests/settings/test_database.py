@@ -72,12 +72,13 @@ def _window(key: str) -> RateLimitWindow:
     return RateLimitWindow.objects.create(key=key, window_started_at=timezone.now(), hits=1)
 
 
-def _hold_the_write_lock(started: threading.Event, seconds: float) -> None:
+def _hold_the_write_lock(started: threading.Event, ended: list[float], seconds: float) -> None:
     try:
         with transaction.atomic():
             _window("first")
             started.set()
             time.sleep(seconds)
+            ended.append(time.monotonic())  # just before the commit
     finally:
         connections.close_all()
 
@@ -86,17 +87,16 @@ def _hold_the_write_lock(started: threading.Event, seconds: float) -> None:
 def test_a_transaction_that_reads_then_writes_waits_for_another_writer():
     """What login_code_request does (read the quota, then write) while another request writes."""
     sqlite_only()
-    started = threading.Event()
-    writer = threading.Thread(target=_hold_the_write_lock, args=(started, 0.5))
+    started, ended = threading.Event(), []
+    writer = threading.Thread(target=_hold_the_write_lock, args=(started, ended, 0.5))
     writer.start()
     assert started.wait(10)
-    began = time.monotonic()
     with transaction.atomic():
+        began = time.monotonic()
         seen = RateLimitWindow.objects.count()
         _window("second")
-    waited = time.monotonic() - began
     writer.join()
-    assert waited >= 0.3  # it queued for the lock …
+    assert began >= ended[0]  # it queued for the lock …
     assert seen == 1  # … and then read what the other transaction committed
     assert RateLimitWindow.objects.count() == 2
 
@@ -111,7 +111,7 @@ def test_without_immediate_the_same_transaction_fails_with_database_is_locked():
     queue, connection.connection.write_queue = connection.connection.write_queue, None
     try:
         started = threading.Event()
-        writer = threading.Thread(target=_hold_the_write_lock, args=(started, 0.5))
+        writer = threading.Thread(target=_hold_the_write_lock, args=(started, [], 0.5))
         writer.start()
         assert started.wait(10)
         with pytest.raises(OperationalError, match="locked"), transaction.atomic():
