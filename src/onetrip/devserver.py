@@ -5,7 +5,8 @@ citizen portal, the police workbench, both ferry agents, the task workers and th
 A process that dies is restarted; Ctrl-C stops everything.
 
 Environment: ONETRIP_HOST (127.0.0.1), ONETRIP_PORTAL_PORT (8000), ONETRIP_POLICE_PORT (8001),
-ONETRIP_SMS_PORT (8025), ONETRIP_VAR_DIR (./var: SQLite files, ferry directory, keys, SMS store);
+ONETRIP_SMS_PORT (8025), ONETRIP_VAR_DIR (./var: SQLite files, ferry directory, keys, SMS store),
+ONETRIP_WEB_WORKERS and ONETRIP_WEB_THREADS (2 and 4: each zone's gunicorn processes and threads);
 ONETRIP_SMS_GATEWAY_URL defaults to the simulator started here. Every process gets the same
 environment, so any setting of `onetrip.settings.base` (ONETRIP_DEBUG, ONETRIP_*_DATABASE_URL, …)
 applies to all of them. DEBUG stays off unless ONETRIP_DEBUG=1: residents of a demo never see
@@ -28,6 +29,9 @@ PORTAL_PORT = int(os.environ.get("ONETRIP_PORTAL_PORT", "8000"))
 POLICE_PORT = int(os.environ.get("ONETRIP_POLICE_PORT", "8001"))
 SMS_PORT = int(os.environ.get("ONETRIP_SMS_PORT", "8025"))
 HOST = os.environ.get("ONETRIP_HOST", "127.0.0.1")
+# Each zone's gunicorn: worker processes, and threads in each.
+WEB_WORKERS = int(os.environ.get("ONETRIP_WEB_WORKERS", "2"))
+WEB_THREADS = int(os.environ.get("ONETRIP_WEB_THREADS", "4"))
 
 # A row of `load_demo_staff`'s report: username, created|exists, role, scope.
 _STAFF_ROW = re.compile(r"^\s+(?P<username>\S+)\s+(?:created|exists)\s+(?P<rest>\S.*?)\s*$")
@@ -127,9 +131,9 @@ def gunicorn(bind: str, app: str) -> list[str]:
     return [
         _bin("gunicorn"),
         "--workers",
-        "2",
+        str(WEB_WORKERS),
         "--threads",
-        "4",
+        str(WEB_THREADS),
         "--no-control-socket",
         "--access-logfile",
         "-",
