@@ -27,4 +27,7 @@ DATABASES = {"default": database("ONETRIP_POLICE_DATABASE_URL", "police.sqlite3"
 ZONE_DATABASES = {"police": "default"}
 LOGIN_URL = "/login/"
 TEMPLATES = copy.deepcopy(TEMPLATES)
-TEMPLATES[0]["OPTIONS"]["context_processors"].append("django.contrib.auth.context_processors.auth")
+TEMPLATES[0]["OPTIONS"]["context_processors"] += [
+    "django.contrib.auth.context_processors.auth",
+    "onetrip.police.workbench.context_processors.workbench",
+]

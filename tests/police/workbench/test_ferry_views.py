@@ -247,7 +247,7 @@ def test_ferry_page_shows_encryption_key_ids_when_batches_are_sealed(
 
 def test_only_city_administrators_may_operate_the_ferry() -> None:
     from onetrip.police.accounts.models import Role, StaffProfile
-    from onetrip.police.workbench.ferry_views import may_operate_ferry
+    from onetrip.police.accounts.selectors import staff_may_operate_ferry as may_operate_ferry
 
     assert not may_operate_ferry(None)
     for role in Role:
@@ -385,3 +385,12 @@ def test_the_ferry_pages_render_whatever_was_quarantined(
             assert 'id="not-releasable"' in text
         if row.file_name.startswith("000000000001-00000000-0000-4000-8000-000000000003"):
             assert 'id="preview"' in text and "\\x00\\x01\\x02" in text
+
+
+@pytest.mark.django_db(databases=["default", "police"])
+def test_the_ferry_link_follows_the_same_rule_as_the_page(clerk_client, admin_client, beishan):
+    """The header link is drawn by `staff_may_operate_ferry`, the rule that guards the page."""
+    assert "/ferry/" in admin_client.get("/declarations/").content.decode()
+    page = clerk_client.get("/declarations/").content.decode()
+    assert "/ferry/" not in page
+    assert clerk_client.get("/ferry/").status_code == 404

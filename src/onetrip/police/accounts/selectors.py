@@ -37,3 +37,11 @@ def station_codes_in_scope(profile: StaffProfile) -> set[str] | None:
 
 def staff_of_station(station: Station) -> list[StaffProfile]:
     return list(StaffProfile.objects.filter(station=station).select_related("user"))
+
+
+def staff_may_operate_ferry(profile: StaffProfile | None) -> bool:
+    """Whether a member of staff may see the ferry page and act on it: city administrators.
+
+    The ferry carries every station's traffic, and its actions (release, discard, clear an
+    alarm) bear on the whole city."""
+    return profile is not None and profile.role == Role.CITY_ADMIN

@@ -1,7 +1,7 @@
 """The ferry page of the workbench: the police zone's ferry figures, alarms and quarantine.
 
-Who may see it is decided by `may_operate_ferry` alone; anyone else gets 404, as if the page did
-not exist. Releasing or discarding a quarantined batch and clearing an alarm go through
+Who may see it is decided by `staff_may_operate_ferry` alone; anyone else gets 404, as if the
+page did not exist. Releasing or discarding a quarantined batch and clearing an alarm go through
 `onetrip.ferry.operations.actions`, which records the actor and the reason in the zone's ferry
 events, and write a police audit row in the same transaction as the change. The inspect page
 shows what a batch's manifest claims and which message types it holds, never a message payload
@@ -25,8 +25,8 @@ from onetrip.ferry.models import Alarm
 from onetrip.ferry.operations import actions, errors, quarantined
 from onetrip.ferry.operations.status import zone_status
 from onetrip.ferry.transports import close_transports
-from onetrip.police.accounts.models import Role, StaffProfile
-from onetrip.police.accounts.selectors import staff_profile
+from onetrip.police.accounts.models import StaffProfile
+from onetrip.police.accounts.selectors import staff_may_operate_ferry, staff_profile
 from onetrip.police.audit.models import AuditEvent
 from onetrip.police.audit.services import audit_actor, audit_record
 
@@ -96,17 +96,9 @@ CATEGORY_ADVICE = {
 }
 
 
-def may_operate_ferry(profile: StaffProfile | None) -> bool:
-    """Whether a member of staff may see the ferry page and act on it: city administrators.
-
-    The ferry carries every station's traffic, and its actions (release, discard, clear an
-    alarm) bear on the whole city."""
-    return profile is not None and profile.role == Role.CITY_ADMIN
-
-
 def _ferry_operator(request: HttpRequest) -> StaffProfile:
     profile = staff_profile(request.user)
-    if profile is None or not may_operate_ferry(profile):
+    if profile is None or not staff_may_operate_ferry(profile):
         raise Http404(_("页面不存在"))
     return profile
 

@@ -1,0 +1,12 @@
+"""What every workbench page needs to draw its header: which sections the officer may open."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from onetrip.police.accounts.selectors import staff_may_operate_ferry, staff_profile
+
+
+def workbench(request: HttpRequest) -> dict[str, bool]:
+    profile = staff_profile(getattr(request, "user", None))
+    return {"may_operate_ferry": staff_may_operate_ferry(profile)}
