@@ -179,8 +179,9 @@ FERRY_RESEND_REQUEST_SECONDS = float(os.environ.get("ONETRIP_FERRY_RESEND_REQUES
 FERRY_HEARTBEAT_SECONDS = float(os.environ.get("ONETRIP_FERRY_HEARTBEAT", "10"))
 FERRY_HEARTBEAT_ALARM_SECONDS = float(os.environ.get("ONETRIP_FERRY_HEARTBEAT_ALARM", "60"))
 FERRY_ENCRYPT = os.environ.get("ONETRIP_FERRY_ENCRYPT", "").lower() in ("1", "true", "yes", "on")
-# `ferry prune-events` deletes a zone's FerryEvent audit rows older than this many days.
-FERRY_EVENT_RETENTION_DAYS = int(os.environ.get("ONETRIP_FERRY_EVENT_RETENTION_DAYS", "180"))
+# `ferry prune-events` deletes a zone's FerryEvent audit rows older than this many days; 186 is
+# more than any six calendar months, the least a network log is kept (DOMAIN PI-15).
+FERRY_EVENT_RETENTION_DAYS = int(os.environ.get("ONETRIP_FERRY_EVENT_RETENTION_DAYS", "186"))
 # What a receiver reads from the other zone is bounded (docs/operations.md §2.3): a batch, ack,
 # resend request or heartbeat larger than FERRY_MAX_DOCUMENT_BYTES is quarantined without being
 # read whole, and a quarantine record keeps at most FERRY_QUARANTINE_PREFIX_BYTES of a document
