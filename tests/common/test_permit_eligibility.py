@@ -16,6 +16,7 @@ from onetrip.common.permit_eligibility import (
     LocalConditions,
     RegistrationPeriod,
     Route,
+    RouteAnswers,
     add_months,
     assess,
     continuous_since,
@@ -26,16 +27,14 @@ TODAY = dt.date(2026, 11, 30)
 ADULT = dt.date(1990, 1, 1)
 
 
-def facts(*periods: RegistrationPeriod, **kwargs) -> EligibilityFacts:
-    defaults = {
-        "today": TODAY,
-        "birth_date": ADULT,
-        "registrations": periods,
-        "social_insurance_months": 24,
-        "has_employment_proof": True,
-    }
-    defaults.update(kwargs)
-    return EligibilityFacts(**defaults)
+def facts(
+    *periods: RegistrationPeriod, today=TODAY, birth_date=ADULT, **answers
+) -> EligibilityFacts:
+    given = {"social_insurance_months": 24, "has_employment_proof": True}
+    given.update(answers)
+    return EligibilityFacts(
+        today=today, birth_date=birth_date, registrations=periods, answers=RouteAnswers(**given)
+    )
 
 
 def codes(result) -> set[str]:

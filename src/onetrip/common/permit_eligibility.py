@@ -62,11 +62,9 @@ class GuardianFacts:
 
 
 @dataclass(frozen=True)
-class EligibilityFacts:
-    today: dt.date
-    birth_date: dt.date
-    registrations: Sequence[RegistrationPeriod]
-    routes_claimed: frozenset[Route] = frozenset()
+class RouteAnswers:
+    """What the applicant (or, later, department data) says of the routes (HZ-2…HZ-5)."""
+
     # Employment (HZ-2): None when not known yet (the department data were not fetched).
     social_insurance_months: int | None = None
     has_employment_proof: bool = False
@@ -74,6 +72,14 @@ class EligibilityFacts:
     is_enrolled: bool = False
     exempt_investor_or_talent: bool = False
     guardian: GuardianFacts | None = None
+
+
+@dataclass(frozen=True)
+class EligibilityFacts:
+    today: dt.date
+    birth_date: dt.date
+    registrations: Sequence[RegistrationPeriod]
+    answers: RouteAnswers = field(default_factory=RouteAnswers)
 
 
 @dataclass(frozen=True)
@@ -150,11 +156,11 @@ def continuous_since(
 def _route_reasons(facts: EligibilityFacts, conditions: LocalConditions) -> dict[Route, Reason]:
     """For each route the applicant does not (yet) meet, what is missing."""
     missing: dict[Route, Reason] = {}
-    insurance = facts.social_insurance_months
+    insurance = facts.answers.social_insurance_months
     if (
         insurance is None
         or insurance < conditions.social_insurance_months
-        or not (facts.has_employment_proof)
+        or not (facts.answers.has_employment_proof)
     ):
         have = "未查询到" if insurance is None else f"目前连续{insurance}个月"
         have_en = "not found" if insurance is None else f"{insurance} continuous months so far"
@@ -166,7 +172,7 @@ def _route_reasons(facts: EligibilityFacts, conditions: LocalConditions) -> dict
             f"insurance in the city ({have_en}) and a labour contract of a year or more, a "
             "business licence or similar",
         )
-    if not facts.has_residence_proof:
+    if not facts.answers.has_residence_proof:
         missing[Route.RESIDENCE] = Reason(
             "residence_not_met",
             "住所条件：需有自有房屋产权证明，或已备案的租赁合同，或单位宿舍、直系亲属房屋证明，"
@@ -174,7 +180,7 @@ def _route_reasons(facts: EligibilityFacts, conditions: LocalConditions) -> dict
             "Residence: an owned home, a filed lease, an employer dormitory or a direct "
             "relative's home, at the registered address",
         )
-    if not facts.is_enrolled:
+    if not facts.answers.is_enrolled:
         missing[Route.STUDY] = Reason(
             "study_not_met",
             "就读条件：需在本市学校连续就读",
@@ -194,7 +200,7 @@ def assess(facts: EligibilityFacts, conditions: LocalConditions | None = None) -
     months = whole_months_between(since, facts.today) if since else 0
     eligible_from: dt.date | None = None
 
-    if facts.exempt_investor_or_talent and not minor:
+    if facts.answers.exempt_investor_or_talent and not minor:
         eligible_from = facts.today
     elif since is None:
         reasons.append(
@@ -229,7 +235,7 @@ def assess(facts: EligibilityFacts, conditions: LocalConditions | None = None) -
         reasons.extend(missing[route] for route in sorted(allowed, key=lambda r: r.value))
 
     if minor:
-        guardian = facts.guardian
+        guardian = facts.answers.guardian
         if guardian is None:
             reasons.append(
                 Reason(

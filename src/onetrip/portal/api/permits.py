@@ -13,7 +13,7 @@ from ninja import Field, Query, Router, Schema
 from onetrip.common.api import code_list, describe_codes, error_responses, examples
 from onetrip.common.errors import ApplicationError
 from onetrip.common.identifiers import IdentifierError
-from onetrip.common.permit_eligibility import GuardianFacts, Route
+from onetrip.common.permit_eligibility import GuardianFacts, Route, RouteAnswers
 from onetrip.common.permit_materials import Housing, materials_for
 from onetrip.portal.declarations.services import GUARDIAN_RELATIONS
 from onetrip.portal.permits.services import EligibilityQuestion, eligibility_check
@@ -177,12 +177,14 @@ def eligibility(request: HttpRequest, body: EligibilityIn) -> EligibilityOut:
     question = EligibilityQuestion(
         id_number=body.id_number,
         declared_on=body.declared_on,
-        social_insurance_months=body.social_insurance_months,
-        has_employment_proof=body.has_employment_proof,
-        has_residence_proof=body.has_residence_proof,
-        is_enrolled=body.is_enrolled,
-        exempt_investor_or_talent=body.exempt_investor_or_talent,
-        guardian=guardian,
+        answers=RouteAnswers(
+            social_insurance_months=body.social_insurance_months,
+            has_employment_proof=body.has_employment_proof,
+            has_residence_proof=body.has_residence_proof,
+            is_enrolled=body.is_enrolled,
+            exempt_investor_or_talent=body.exempt_investor_or_talent,
+            guardian=guardian,
+        ),
     )
     try:
         result, from_record = eligibility_check(question=question, resident=None)

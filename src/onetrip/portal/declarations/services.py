@@ -422,18 +422,8 @@ def declaration_submit(*, resident: Resident, data: Any, channel: str = "web") -
                     submitted_at=now,
                     **clean,
                 )
-                DeclarationEvent.objects.create(
-                    declaration=declaration, status=DeclarationStatus.SUBMITTED, at=now
-                )
-                emit(
-                    zone="portal",
-                    message=DeclarationSubmittedV1(
-                        reference=declaration.reference, declared_at=now, **clean
-                    ),
-                    aggregate_id=declaration.reference,
-                    correlation_id=declaration.reference,
-                    actor=f"resident:{resident.pk}",
-                    purpose="residence_registration",
+                _send_to_station(
+                    declaration, clean=clean, at=now, resident=resident, resubmitted=False
                 )
                 return declaration
         except IntegrityError:
@@ -443,6 +433,32 @@ def declaration_submit(*, resident: Resident, data: Any, channel: str = "web") -
 
 
 RESUBMITTED_NOTE = gettext_noop("已按退回原因更正，重新提交")
+
+
+def _send_to_station(
+    declaration: Declaration,
+    *,
+    clean: CleanDeclaration,
+    at: dt.datetime,
+    resident: Resident,
+    resubmitted: bool,
+) -> None:
+    """The history line and the ferry message of a (re)submission, in the caller's transaction."""
+    DeclarationEvent.objects.create(
+        declaration=declaration,
+        status=DeclarationStatus.SUBMITTED,
+        note=RESUBMITTED_NOTE if resubmitted else "",
+        at=at,
+    )
+    message_type = DeclarationResubmittedV1 if resubmitted else DeclarationSubmittedV1
+    emit(
+        zone="portal",
+        message=message_type(reference=declaration.reference, declared_at=at, **clean),
+        aggregate_id=declaration.reference,
+        correlation_id=declaration.reference,
+        actor=f"resident:{resident.pk}",
+        purpose="residence_registration",
+    )
 
 
 def declaration_resubmit(
@@ -470,22 +486,7 @@ def declaration_resubmit(
         declaration.status = DeclarationStatus.SUBMITTED
         declaration.channel = channel
         declaration.save()
-        DeclarationEvent.objects.create(
-            declaration=declaration,
-            status=DeclarationStatus.SUBMITTED,
-            note=RESUBMITTED_NOTE,
-            at=now,
-        )
-        emit(
-            zone="portal",
-            message=DeclarationResubmittedV1(
-                reference=declaration.reference, declared_at=now, **clean
-            ),
-            aggregate_id=declaration.reference,
-            correlation_id=declaration.reference,
-            actor=f"resident:{resident.pk}",
-            purpose="residence_registration",
-        )
+        _send_to_station(declaration, clean=clean, at=now, resident=resident, resubmitted=True)
     return declaration
 
 

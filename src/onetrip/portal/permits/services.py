@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils import timezone
@@ -15,9 +15,9 @@ from onetrip.common.identifiers import parse_resident_id
 from onetrip.common.permit_eligibility import (
     Eligibility,
     EligibilityFacts,
-    GuardianFacts,
     LocalConditions,
     RegistrationPeriod,
+    RouteAnswers,
     assess,
 )
 from onetrip.contracts.permits import RegistrationRecordV1, ResidenceHistoryV1
@@ -78,12 +78,7 @@ class EligibilityQuestion:
 
     id_number: str
     declared_on: dt.date | None = None
-    social_insurance_months: int | None = None
-    has_employment_proof: bool = False
-    has_residence_proof: bool = False
-    is_enrolled: bool = False
-    exempt_investor_or_talent: bool = False
-    guardian: GuardianFacts | None = None
+    answers: RouteAnswers = field(default_factory=RouteAnswers)
 
 
 def eligibility_check(
@@ -108,11 +103,6 @@ def eligibility_check(
         today=today,
         birth_date=resident_id.birth_date,
         registrations=periods,
-        social_insurance_months=question.social_insurance_months,
-        has_employment_proof=question.has_employment_proof,
-        has_residence_proof=question.has_residence_proof,
-        is_enrolled=question.is_enrolled,
-        exempt_investor_or_talent=question.exempt_investor_or_talent,
-        guardian=question.guardian,
+        answers=question.answers,
     )
     return assess(facts, local_conditions()), from_record

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from onetrip.common.errors import in_language
 from onetrip.common.identifiers import IdentifierError, parse_resident_id
 from onetrip.common.masking import mask_id_number
-from onetrip.common.permit_eligibility import GuardianFacts, Route
+from onetrip.common.permit_eligibility import GuardianFacts, Route, RouteAnswers
 from onetrip.common.permit_materials import Housing, materials_for
 from onetrip.portal.accounts.auth import current_resident
 from onetrip.portal.declarations.services import GUARDIAN_RELATIONS
@@ -67,12 +67,14 @@ def eligibility(request: HttpRequest) -> HttpResponse:
     question = EligibilityQuestion(
         id_number=get.get("id_number", ""),
         declared_on=declared_on,
-        social_insurance_months=insurance,
-        has_employment_proof=bool(get.get("has_employment_proof")),
-        has_residence_proof=bool(get.get("has_residence_proof")),
-        is_enrolled=bool(get.get("is_enrolled")),
-        exempt_investor_or_talent=bool(get.get("exempt")),
-        guardian=guardian,
+        answers=RouteAnswers(
+            social_insurance_months=insurance,
+            has_employment_proof=bool(get.get("has_employment_proof")),
+            has_residence_proof=bool(get.get("has_residence_proof")),
+            is_enrolled=bool(get.get("is_enrolled")),
+            exempt_investor_or_talent=bool(get.get("exempt")),
+            guardian=guardian,
+        ),
     )
     try:
         parse_resident_id(question.id_number)
