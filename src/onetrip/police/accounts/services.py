@@ -191,13 +191,22 @@ def staff_login(*, request: HttpRequest | None, username: str, password: str) ->
     """Check a workbench log-in and return the staff user; raise `LoginLocked` or `LoginRefused`.
 
     A locked username is refused before the password is looked at, so even the right password
-    does not open it; each wrong password counts towards the lock; only users with a staff
-    profile get in. Every outcome is audited by the calls below."""
-    login_check_not_locked(username=username)
+    does not open it. Each attempt takes its place in the count under the throttle row's lock
+    before the password is checked, so parallel guesses get no more tries than serial ones;
+    a success clears the count. Only users with a staff profile get in. Every outcome is
+    audited."""
+    last_try = _login_attempt_take(username=username, now=timezone.now())
     user = authenticate(request, username=username, password=password)
     if user is None:
-        login_record_failure(username=username)
-        login_check_not_locked(username=username)
+        audit_record(
+            actor=username[:150],
+            action="login.locked" if last_try else "login.failure",
+            object_type="staff_account",
+            object_id=username[:150],
+            success=False,
+        )
+        if last_try:
+            login_check_not_locked(username=username)
         minutes = int(login_lockout().total_seconds() // 60)
         raise LoginRefused(
             "invalid_login",
@@ -210,6 +219,27 @@ def staff_login(*, request: HttpRequest | None, username: str, password: str) ->
     login_record_success(username=username)
     assert isinstance(user, User)
     return user
+
+
+def _login_attempt_take(*, username: str, now: datetime) -> bool:
+    """Count this attempt as a failure until it proves otherwise; True when it is the last try
+    before the lock (the lock is set now and a success lifts it). Raises `LoginLocked`."""
+    key = _throttle_key(username)
+    with atomic_for(StaffProfile):
+        LoginThrottle.objects.get_or_create(username=key)
+        throttle = LoginThrottle.objects.select_for_update().get(username=key)
+        if throttle.locked_until and throttle.locked_until > now:
+            minutes = max(1, math.ceil((throttle.locked_until - now).total_seconds() / 60))
+            raise LoginLocked(throttle.locked_until, minutes)
+        stale = throttle.last_failure_at is None or now - throttle.last_failure_at > login_lockout()
+        throttle.failures = 1 if stale else throttle.failures + 1
+        throttle.last_failure_at = now
+        last_try = throttle.failures >= login_max_failures()
+        if last_try:
+            throttle.locked_until = now + login_lockout()
+            throttle.failures = 0
+        throttle.save()
+    return last_try
 
 
 def _throttle_key(username: str) -> str:
