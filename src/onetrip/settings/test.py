@@ -27,11 +27,14 @@ DATABASES = {
     "police": database("ONETRIP_POLICE_DATABASE_URL", "police.sqlite3"),
 }
 # Two test runs on one machine (a developer's beside CI's, or beside a benchmark) must not share
-# SQLite test files. Child processes inherit the run id, so they open the same files.
+# test databases, SQLite files or PostgreSQL databases. Child processes inherit the run id, so
+# they open the same ones.
 _RUN_ID = os.environ.setdefault("ONETRIP_TEST_RUN_ID", str(os.getpid()))
 for _db in DATABASES.values():
     if _db["ENGINE"] == "django.db.backends.sqlite3":
         _db["TEST"] = {"NAME": str(VAR_DIR / f"test_{_RUN_ID}_{Path(str(_db['NAME'])).name}")}
+    else:
+        _db["TEST"] = {"NAME": f"test_{_db['NAME']}_{_RUN_ID}"}
 ZONE_DATABASES = {"portal": "default", "police": "police"}
 LOGIN_URL = "/login/"
 TEMPLATES = POLICE_TEMPLATES
