@@ -69,3 +69,30 @@ def lookup_hash(value: str, *, purpose: str, key: bytes | None = None) -> str:
     `purpose` separates the hash spaces so a phone hash never matches an ID-number hash."""
     key = key if key is not None else _settings_keys()[1]
     return hmac.new(key, f"{purpose}\x00{value}".encode(), hashlib.sha256).hexdigest()
+
+
+BYTES_PREFIX = b"OTB1"
+
+
+def encrypt_bytes(plain: bytes, *, keys: dict[str, bytes] | None = None) -> bytes:
+    """A file's content sealed with the newest field key: `OTB1`, key-id length, key id, nonce,
+    AES-GCM ciphertext. The key id is bound as associated data, as for text."""
+    keys = keys if keys is not None else _settings_keys()[0]
+    kid, key = next(iter(keys.items()))
+    nonce = os.urandom(12)
+    kid_bytes = kid.encode()
+    sealed = AESGCM(key).encrypt(nonce, plain, kid_bytes)
+    return BYTES_PREFIX + bytes([len(kid_bytes)]) + kid_bytes + nonce + sealed
+
+
+def decrypt_bytes(token: bytes, *, keys: dict[str, bytes] | None = None) -> bytes:
+    keys = keys if keys is not None else _settings_keys()[0]
+    if not token.startswith(BYTES_PREFIX) or len(token) < len(BYTES_PREFIX) + 1:
+        raise FieldKeyError("cannot decrypt: not an encrypted file")
+    at = len(BYTES_PREFIX)
+    kid_bytes = token[at + 1 : at + 1 + token[at]]
+    rest = token[at + 1 + token[at] :]
+    kid = kid_bytes.decode(errors="replace")
+    if kid not in keys:
+        raise FieldKeyError(f"cannot decrypt: unknown key id {kid!r}")
+    return AESGCM(keys[kid]).decrypt(rest[:12], rest[12:], kid_bytes)

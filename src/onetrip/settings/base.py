@@ -157,6 +157,9 @@ ONETRIP_SMS_GATEWAY_URL = os.environ.get("ONETRIP_SMS_GATEWAY_URL", "http://127.
 ZONE = ""
 
 # The ferry (DESIGN §3).
+# Uploaded documents and photos, encrypted, outside the web root (common/filestore.py): one
+# directory per zone beneath this one.
+ONETRIP_FILES_DIR = Path(os.environ.get("ONETRIP_FILES_DIR", VAR_DIR / "files"))
 FERRY_DIR = Path(os.environ.get("ONETRIP_FERRY_DIR", VAR_DIR / "ferry"))
 FERRY_KEYS_DIR = Path(os.environ.get("ONETRIP_FERRY_KEYS_DIR", VAR_DIR / "keys"))
 FERRY_TRANSPORT = os.environ.get("ONETRIP_FERRY_TRANSPORT", "dir")

@@ -36,6 +36,7 @@ for _db in DATABASES.values():
     else:
         _db["TEST"] = {"NAME": f"test_{_db['NAME']}_{_RUN_ID}"}
 ZONE_DATABASES = {"portal": "default", "police": "police"}
+ONETRIP_FILES_DIR = VAR_DIR / f"test_{_RUN_ID}_files"
 LOGIN_URL = "/login/"
 TEMPLATES = POLICE_TEMPLATES
 
