@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from onetrip.common.errors import RateLimited
 from onetrip.portal.limits.models import RateLimitWindow
-from onetrip.portal.limits.services import rate_limit_hit
+from onetrip.portal.limits.services import rate_limit_hit, rate_limit_hits
 
 MESSAGES = {"message_zh": "请{seconds}秒后再试", "message_en": "retry in {seconds} s"}
 
@@ -126,3 +126,19 @@ def test_the_login_page_shows_the_address_limit_beside_the_number(client, settin
         )
     assert page.status_code == 200
     assert "该网络获取验证码过于频繁" in page.content.decode()
+
+
+@pytest.mark.django_db(databases=["default", "police"])
+def test_several_keys_count_together_and_the_longest_wait_is_given():
+    start = timezone.now()
+    rate_limit_hit(key="ip", limit=1, window_seconds=60, now=start, **MESSAGES)
+    later = start + dt.timedelta(seconds=20)
+    with pytest.raises(RateLimited) as info:
+        rate_limit_hits(keys=["ip", "ref"], limit=1, window_seconds=60, now=later, **MESSAGES)
+    assert info.value.retry_after == 40
+    # The key that was still under its limit counted the hit too.
+    assert RateLimitWindow.objects.get(key="ref").hits == 1
+    assert RateLimitWindow.objects.get(key="ip").hits == 2
+    with pytest.raises(RateLimited):
+        rate_limit_hits(keys=["ref", "other"], limit=1, window_seconds=60, now=later, **MESSAGES)
+    assert RateLimitWindow.objects.get(key="other").hits == 1

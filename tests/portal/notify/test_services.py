@@ -293,3 +293,24 @@ def test_with_a_database_task_backend_sends_go_to_the_sms_queue_and_retries_are_
     retry = DBTaskResult.objects.exclude(pk=first.pk).get()
     assert retry.run_after == sms.next_attempt_at
     assert sms_simulator.messages() == []
+
+
+def test_with_a_database_task_backend_the_task_is_written_with_the_message_or_not_at_all(settings):
+    """One write transaction for a code and its task; a rolled-back change leaves no task."""
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "sms"]}
+    }
+    with transaction.atomic():
+        sms = queue_login_code()
+        assert DBTaskResult.objects.get().args_kwargs["args"] == [str(sms.id)]
+    assert DBTaskResult.objects.count() == 1
+
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), transaction.atomic():
+        queue_login_code()
+        raise Undo
+    assert DBTaskResult.objects.count() == 1

@@ -40,7 +40,7 @@ from onetrip.contracts.declarations import (
 )
 from onetrip.ferry.agent.outbox import emit
 from onetrip.portal.accounts.models import Resident
-from onetrip.portal.limits.services import rate_limit_hit
+from onetrip.portal.limits.services import rate_limit_hits
 from onetrip.portal.notify.services import sms_queue
 
 from .errors import (
@@ -603,12 +603,11 @@ def declaration_progress_lookup(*, client_ip: str, reference: str, id_last6: str
     neither one client nor many guessing one reference's ID suffix can enumerate; raises
     `RateLimited` or `DeclarationNotFound`."""
     limit = settings.ONETRIP_PROGRESS_LOOKUPS_PER_MINUTE
-    for key in (f"progress:ip:{client_ip}", f"progress:ref:{reference.strip().upper()[:40]}"):
-        rate_limit_hit(
-            key=key,
-            limit=limit,
-            window_seconds=60,
-            message_zh="查询过于频繁，请{seconds}秒后再试",
-            message_en="Too many lookups; try again in {seconds} seconds",
-        )
+    rate_limit_hits(
+        keys=[f"progress:ip:{client_ip}", f"progress:ref:{reference.strip().upper()[:40]}"],
+        limit=limit,
+        window_seconds=60,
+        message_zh="查询过于频繁，请{seconds}秒后再试",
+        message_en="Too many lookups; try again in {seconds} seconds",
+    )
     return declaration_progress(reference=reference, id_last6=id_last6)

@@ -22,9 +22,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import OperationalError, connections, transaction
+from django.db import OperationalError, connections, router, transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
+from django_tasks_db import DatabaseBackend
+from django_tasks_db.models import DBTaskResult
 
 from onetrip.common.crypto import lookup_hash
 from onetrip.common.db import atomic_for, db_for
@@ -117,10 +119,21 @@ def sms_queue(
             return sms
     logger.info("sms-queue queued sms_id=%s template=%s", sms.id, template)
     sms_id = sms.id
+    if _tasks_share_transaction(db):
+        # The task row is written in the caller's transaction: it exists exactly when the
+        # message does, and a login code costs one write transaction, not two.
+        _enqueue(sms_id)
+        return sms
     # Robust: the caller's change is committed by then; a task that cannot be enqueued (the
     # database busy past its timeout) is logged and left to the sweep, not turned into an error.
     transaction.on_commit(lambda: _enqueue(sms_id), using=db, robust=True)
     return sms
+
+
+def _tasks_share_transaction(db: str) -> bool:
+    """True when the task queue is a table in the messages' own database."""
+    backend = sms_send_task.get_backend()
+    return isinstance(backend, DatabaseBackend) and router.db_for_write(DBTaskResult) == db
 
 
 def sms_send(
