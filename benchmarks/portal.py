@@ -514,7 +514,8 @@ async def read_phases(
 
 SETTLED_SQL = (
     "SELECT (SELECT count(*) FROM portal_declarations_declaration WHERE status = 'submitted')"
-    " + (SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE status IN ('READY', 'RUNNING'))"
+    " + (SELECT count(*) FROM django_tasks_database_dbtaskresult"
+    " WHERE status IN ('READY', 'RUNNING'))"
 )
 
 
