@@ -8,3 +8,6 @@ class PortalPermitsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import handlers  # noqa: F401
+        from .sms import register_permit_sms_templates
+
+        register_permit_sms_templates()

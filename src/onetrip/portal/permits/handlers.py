@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from onetrip.contracts.base import Contract
-from onetrip.contracts.permits import ResidenceHistoryV1
-from onetrip.ferry.agent.handlers import Envelope, register_handler
+from onetrip.contracts.permits import (
+    PermitApplicationStatusV1,
+    PermitApplicationSubmittedV1,
+    ResidenceHistoryV1,
+)
+from onetrip.ferry.agent.handlers import (
+    BusinessReject,
+    Envelope,
+    register_handler,
+    register_reject_handler,
+)
 
+from .applications import permit_application_apply_status, permit_application_mark_rejected
+from .models import PermitApplication
 from .services import residence_history_apply
 
 
@@ -13,3 +24,20 @@ from .services import residence_history_apply
 def on_residence_history(envelope: Envelope, message: Contract) -> None:
     assert isinstance(message, ResidenceHistoryV1)
     residence_history_apply(message=message)
+
+
+@register_handler(zone="portal", message_type="permit.status_changed")
+def on_permit_status_changed(envelope: Envelope, message: Contract) -> None:
+    assert isinstance(message, PermitApplicationStatusV1)
+    try:
+        permit_application_apply_status(message=message)
+    except PermitApplication.DoesNotExist as exc:
+        raise BusinessReject(f"unknown permit application {message.reference}") from exc
+
+
+@register_reject_handler(zone="portal", message_type="permit.resubmitted")
+@register_reject_handler(zone="portal", message_type="permit.submitted")
+def on_permit_submitted_rejected(envelope: Envelope, message: Contract, reason: str) -> None:
+    """The police zone refused the application: tell the resident in plain words."""
+    assert isinstance(message, PermitApplicationSubmittedV1)
+    permit_application_mark_rejected(reference=message.reference, ferry_reason=reason)

@@ -1,0 +1,57 @@
+"""The SMS texts of a permit application (WF-2: a message at every change the resident sees),
+each saying what happened and what to do next (DESIGN §7).
+
+They join the portal's one table of SMS templates (`notify/templates_sms.py`) when the app
+loads, under names of their own; a clash with an existing name fails the start-up. The
+placeholders are the ones every template of that table may be given: `reference`, `station`
+and `reason` (here the plain-words detail: the items to fix, or why it was refused)."""
+
+from __future__ import annotations
+
+from onetrip.portal.notify.templates_sms import SMS_TEMPLATES
+
+PERMIT_SMS_TEMPLATES: dict[str, str] = {
+    "permit_submitted": (
+        "【杭州公安】您的居住证申请（编号{reference}）已提交，正在送居住地派出所预审，"
+        "结果将以短信通知您。可登录杭州市居住证服务平台查看进度。"
+    ),
+    "permit_prelim_review": (
+        "【杭州公安】您的居住证申请（编号{reference}）已由{station}接收，正在预审，"
+        "结果将以短信通知您。"
+    ),
+    "permit_materials_required": (
+        "【杭州公安】您的居住证申请（编号{reference}）需补正：{reason}。"
+        "请登录杭州市居住证服务平台，按一次性告知的全部事项补正后重新提交。"
+    ),
+    "permit_prereview_passed": (
+        "【杭州公安】您的居住证申请（编号{reference}）已通过{station}预审。"
+        "请登录杭州市居住证服务平台预约办理时间，携带告知单所列原件到窗口，一次办成。"
+    ),
+    "permit_accepted": (
+        "【杭州公安】您的居住证申请（编号{reference}）已由{station}受理，"
+        "请保存受理回执，可登录杭州市居住证服务平台查看进度。"
+    ),
+    "permit_rejected": (
+        "【杭州公安】您的居住证申请（编号{reference}）不予受理，原因：{reason}。"
+        "详情请登录杭州市居住证服务平台查看。"
+    ),
+    "permit_approved": ("【杭州公安】您的居住证申请（编号{reference}）已审批通过，即将制证。"),
+    "permit_in_production": (
+        "【杭州公安】您的居住证（申请编号{reference}）正在制作中，制作完成后将短信通知您。"
+    ),
+    "permit_ready": (
+        "【杭州公安】您的居住证（申请编号{reference}）已制作完成，"
+        "请按申请时选择的方式领取（窗口领取请携带身份证到{station}）。"
+    ),
+    "permit_collected": "【杭州公安】您的居住证（申请编号{reference}）已领取。",
+    "permit_delivered": "【杭州公安】您的居住证（申请编号{reference}）已邮寄送达。",
+}
+
+
+def register_permit_sms_templates() -> None:
+    """Add the permit texts to the portal's table, once; a name already used for another
+    text is a deployment error."""
+    for name, text in PERMIT_SMS_TEMPLATES.items():
+        existing = SMS_TEMPLATES.setdefault(name, text)
+        if existing != text:
+            raise ImportError(f"SMS template {name!r} is defined twice")
