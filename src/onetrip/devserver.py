@@ -77,6 +77,8 @@ def prepare(env: dict[str, str]) -> tuple[str, list[tuple[str, str]]]:
         _onetrip("police", "createcachetable"),
         _onetrip("police", "load_reference"),
         _onetrip("police", "load_demo_staff"),
+        _onetrip("police", "load_demo_register"),
+        _onetrip("portal", "load_demo_residents"),
         _onetrip("portal", "collectstatic", "--no-input", "-v", "0"),
         _onetrip("police", "collectstatic", "--no-input", "-v", "0"),
     ]
