@@ -39,6 +39,7 @@ from onetrip.common.identifiers import (
     normalize_mobile,
     parse_resident_id,
 )
+from onetrip.common.masking import mask_name
 from onetrip.common.permit_eligibility import GuardianFacts, Route, RouteAnswers
 from onetrip.common.permit_materials import BY_ID, Category, Housing, Item, materials_for
 from onetrip.common.text import TextError, clean_person_name, clean_text
@@ -414,6 +415,23 @@ def permit_application_materials(
     return lines
 
 
+def permit_application_materials_pdf(
+    *, application: PermitApplication, today: dt.date | None = None
+) -> bytes:
+    """The application's one-time list as a printable PDF with its reference and QR code;
+    the applicant's name masked, for paper leaves the system's care once printed."""
+    from .pdf import materials_pdf
+
+    lines = permit_application_materials(application=application, today=today)
+    return materials_pdf(
+        reference=application.reference,
+        items=[line.item for line in lines],
+        applicant=mask_name(application.name),
+        kind_label=str(APPLICATION_KIND_LABELS[application.kind]),
+        generated_on=today or timezone.localdate(),
+    )
+
+
 def _uploadable(lines: Iterable[MaterialLine]) -> set[str]:
     return {proof for line in lines for proof in line.proofs}
 
@@ -683,26 +701,37 @@ def clean_file_name(name: str) -> str:
     return text
 
 
-def permit_document_check_can_upload(*, application: PermitApplication, item: str) -> None:
-    """Refuse an upload the application does not take: only a draft, or after a one-time
-    notice the lines it lists (and what a listed change added to the list); only an item of
-    the application's own list (DOC-3)."""
-    lines = permit_application_materials(application=application)
+def permit_document_items_open(
+    *, application: PermitApplication, lines: list[MaterialLine] | None = None
+) -> set[str]:
+    """The document items the application takes now: in a draft, every proof of its list
+    (DOC-3); after a one-time notice, the documents it lists and the lines a listed change
+    added without a file (DOC-1); otherwise none. Pages ask this to show the upload forms."""
+    if lines is None:
+        lines = permit_application_materials(application=application)
     if application.status == ApplicationStatus.DRAFT:
-        allowed = _uploadable(lines)
+        return _uploadable(lines)
+    if application.status != ApplicationStatus.MATERIALS_REQUIRED:
+        return set()
+    notice = notice_of(application)
+    allowed = notice.proofs
+    if notice.changes_materials:
+        missing = [line for line in lines if line.required_upload and not line.documents]
+        allowed |= {proof for line in missing for proof in line.proofs}
+    return allowed
+
+
+def permit_document_check_can_upload(*, application: PermitApplication, item: str) -> None:
+    """Refuse an upload the application does not take (`permit_document_items_open`)."""
+    if application.status == ApplicationStatus.DRAFT:
         zh = "此材料不在本申请的材料清单中，请按清单上传"
         en = "This item is not on the application's materials list"
     elif application.status == ApplicationStatus.MATERIALS_REQUIRED:
-        notice = notice_of(application)
-        allowed = notice.proofs
-        if notice.changes_materials:
-            missing = [line for line in lines if line.required_upload and not line.documents]
-            allowed |= {proof for line in missing for proof in line.proofs}
         zh = "此材料不在补正告知所列事项中，只需上传告知中列出的材料"
         en = "This item is not on the station's notice; upload only what it lists"
     else:
         raise ApplicationCannotBeChanged()
-    if item not in allowed:
+    if item not in permit_document_items_open(application=application):
         raise ApplicationError("item_not_listed", zh, en, field="item")
 
 
@@ -1302,12 +1331,14 @@ __all__ = [
     "permit_application_apply_status",
     "permit_application_mark_rejected",
     "permit_application_materials",
+    "permit_application_materials_pdf",
     "permit_application_problems",
     "permit_application_resubmit",
     "permit_application_save",
     "permit_application_start",
     "permit_application_submit",
     "permit_document_check_can_upload",
+    "permit_document_items_open",
     "permit_document_upload",
     "problem_label",
 ]

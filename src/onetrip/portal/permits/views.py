@@ -7,7 +7,6 @@ import datetime as dt
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from onetrip.common.errors import in_language
 from onetrip.common.identifiers import IdentifierError, parse_resident_id
@@ -17,6 +16,7 @@ from onetrip.common.permit_materials import Housing, materials_for
 from onetrip.portal.accounts.auth import current_resident
 from onetrip.portal.declarations.services import GUARDIAN_RELATIONS
 
+from .applications import HOUSING_LABELS, ROUTE_LABELS
 from .services import EligibilityQuestion, eligibility_check, ids_of_resident
 
 MAX_MONTHS = 600
@@ -95,21 +95,6 @@ def eligibility(request: HttpRequest) -> HttpResponse:
     context["errors"] = errors
     status = 400 if errors else 200
     return render(request, "permits/eligibility.html", context, status=status)
-
-
-ROUTE_LABELS = {
-    Route.EMPLOYMENT: gettext_lazy("合法稳定就业"),
-    Route.RESIDENCE: gettext_lazy("合法稳定住所"),
-    Route.STUDY: gettext_lazy("连续就读"),
-}
-HOUSING_LABELS = {
-    Housing.OWNED: gettext_lazy("自有房屋"),
-    Housing.RENTED_STATE_LAND: gettext_lazy("租住房屋（国有土地）"),
-    Housing.RENTED_COLLECTIVE_LAND: gettext_lazy("租住房屋（集体土地）"),
-    Housing.PUBLIC_RENTAL: gettext_lazy("公共租赁住房"),
-    Housing.DORMITORY: gettext_lazy("单位宿舍"),
-    Housing.RELATIVE: gettext_lazy("直系亲属房屋"),
-}
 
 
 def materials(request: HttpRequest) -> HttpResponse:
