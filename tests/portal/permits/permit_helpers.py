@@ -31,7 +31,7 @@ from onetrip.portal.permits.services import residence_history_apply
 from tests.fixtures import BEISHAN_COMMUNITY, RESIDENT_PHONE, valid_declaration
 
 ID = "33010619900101123X"
-GUARDIAN_ID = "33010619800101123X"
+GUARDIAN_ID = "330106198001011235"
 CHILD_ID = "330106201503010018"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

@@ -493,3 +493,78 @@ def test_only_a_returned_application_is_resubmitted(resident):
     application = _submitted(resident)
     with pytest.raises(ApplicationNotReturned):
         permit_application_resubmit(resident=resident, reference=application.reference)
+
+
+def test_wf2_the_registered_handler_applies_a_redelivered_status_once(resident):
+    from onetrip.ferry.agent.handlers import handler_for
+
+    application = _submitted(resident)
+    message = status(application, "prelim_review")
+    handler = handler_for("portal", "permit.status_changed")
+    handler(None, message)
+    handler(None, message)
+    application.refresh_from_db()
+    assert [e.status for e in application.events.all()] == ["draft", "submitted", "prelim_review"]
+    assert SmsMessage.objects.filter(template="permit_prelim_review").count() == 1
+
+
+def test_a_ferry_reject_of_the_application_is_told_in_plain_words(resident):
+    from onetrip.contracts.permits import PermitApplicationSubmittedV1
+    from onetrip.ferry.agent.handlers import reject_handler_for
+
+    application = _submitted(resident)
+    row = OutboxMessage.objects.filter(message_type="permit.submitted").get()
+    message = PermitApplicationSubmittedV1.model_validate(row.payload)
+    handler = reject_handler_for("portal", "permit.submitted")
+    handler(None, message, "no station covers community 330106002001")
+    application.refresh_from_db()
+    assert (application.status, application.reason) == (
+        "rejected",
+        "所选社区暂无对应派出所，请核对居住地址或联系当地派出所",
+    )
+    assert "所选社区暂无对应派出所" in SmsMessage.objects.get(template="permit_rejected").text
+    handler(None, message, "no station covers community 330106002001")
+    assert application.events.filter(status="rejected").count() == 1
+
+
+def test_hz5_a_minors_application_needs_the_guardian_and_the_minors_papers(resident):
+    from tests.portal.permits.permit_helpers import CHILD_ID, GUARDIAN_ID
+
+    form = {
+        **FORM,
+        "name": "张小明",
+        "id_number": CHILD_ID,
+        "route": "study",
+        "housing": "",
+        "school_name": "杭州市西湖小学",
+    }
+    application = draft(resident, form=form)
+    lines = {line.key: line for line in permit_application_materials(application=application)}
+    assert {"A2/A3", "A6", "A7"} <= set(lines)
+    assert not lines["A7"].required_upload and not lines["A2/A3"].required_upload  # fetched
+    codes = {(e.field, e.code) for e in permit_application_problems(application=application)}
+    assert {
+        ("guardian_name", "required"),
+        ("guardian_id_number", "required"),
+        ("guardian_relation", "required"),
+        ("A6", "document_missing"),
+    } <= codes
+    permit_application_save(
+        resident=resident,
+        reference=application.reference,
+        data={
+            "guardian_name": "张大",
+            "guardian_id_number": GUARDIAN_ID,
+            "guardian_relation": "other_guardian",
+        },
+    )
+    application.refresh_from_db()
+    lines = {line.key for line in permit_application_materials(application=application)}
+    assert "A5" in lines  # a guardian who is not a parent proves the guardianship
+    # A draft may hold a route a minor cannot take; submission names it with the rest.
+    permit_application_save(
+        resident=resident, reference=application.reference, data={"route": "employment"}
+    )
+    application.refresh_from_db()
+    codes = {(e.field, e.code) for e in permit_application_problems(application=application)}
+    assert ("route", "minor_route") in codes
