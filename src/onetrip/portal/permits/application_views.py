@@ -279,9 +279,9 @@ def _form_page(
 @resident_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def edit(request: HttpRequest, reference: str) -> HttpResponse:
-    """The draft in sections. Saving keeps what passes nothing until every field typed
-    passes; "下一步" saves and goes on to the uploads. Without JavaScript the district and
-    street choices reload the form ("refresh")."""
+    """The draft in sections. "保存草稿" saves the typed fields once every one of them passes
+    (all problems shown at once); "保存并上传材料" saves and goes on to the uploads. Without
+    JavaScript the district and street choices reload the form ("refresh")."""
     application = _own(request, reference)
     if application.status == ApplicationStatus.MATERIALS_REQUIRED:
         return redirect("permits:fix", reference=application.reference)
