@@ -13,6 +13,7 @@ POLICE_APPS = [
     "onetrip.police.stations",
     "onetrip.police.audit",
     "onetrip.police.register",
+    "onetrip.police.permits",
     "onetrip.police.ferrybox",
 ]
 INSTALLED_APPS = SHARED_APPS + POLICE_APPS
