@@ -5,8 +5,12 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from onetrip.police.accounts.selectors import staff_may_operate_ferry, staff_profile
+from onetrip.police.permits.selectors import permit_may_use_queue
 
 
 def workbench(request: HttpRequest) -> dict[str, bool]:
     profile = staff_profile(getattr(request, "user", None))
-    return {"may_operate_ferry": staff_may_operate_ferry(profile)}
+    return {
+        "may_operate_ferry": staff_may_operate_ferry(profile),
+        "may_review_permits": permit_may_use_queue(profile),
+    }

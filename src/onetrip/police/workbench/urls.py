@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import ferry_views, views
+from . import ferry_views, permit_views, views
 
 app_name = "workbench"
 
@@ -11,6 +11,17 @@ urlpatterns = [
     path("declarations/<str:reference>/reveal/", views.reveal, name="reveal"),
     path("declarations/<str:reference>/verify/", views.verify, name="verify"),
     path("declarations/<str:reference>/return/", views.return_, name="return"),
+    path("permits/", permit_views.queue, name="permit_queue"),
+    path("permits/<str:reference>/", permit_views.detail, name="permit_detail"),
+    path("permits/<str:reference>/reveal/", permit_views.reveal, name="permit_reveal"),
+    path("permits/<str:reference>/pass/", permit_views.pass_, name="permit_pass"),
+    path("permits/<str:reference>/return/", permit_views.return_, name="permit_return"),
+    path("permits/<str:reference>/reject/", permit_views.reject, name="permit_reject"),
+    path(
+        "permits/<str:reference>/documents/<str:document_id>",
+        permit_views.document,
+        name="permit_document",
+    ),
     path("ferry/", ferry_views.ferry_home, name="ferry"),
     path(
         "ferry/quarantine/<int:quarantine_id>/",
