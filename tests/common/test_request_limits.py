@@ -57,3 +57,28 @@ def test_json_to_the_api_still_works(client, sms_simulator):
         HTTP_HOST="portal.testserver",
     )
     assert response.status_code == 202
+
+
+def test_an_upload_path_takes_a_file_over_the_body_limit_but_not_over_its_own(client, settings):
+    """DOC-4: a proof of several MB reaches the upload view; a 30 MB file is refused before any
+    view reads it, with the limit in plain words."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    path = "/api/v1/permit/applications/PA26120100000001/documents"
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    settings.ONETRIP_MAX_UPLOAD_BYTES = 4 * 1024 * 1024
+    small = SimpleUploadedFile("p.pdf", b"%PDF-" + b"0" * (2 * 1024 * 1024))
+    answer = client.post(path, {"item": "C23", "file": small}, HTTP_HOST="portal.testserver")
+    assert answer.status_code == 401  # the view ran: it asks for the resident's token
+    large = SimpleUploadedFile("p.pdf", b"%PDF-" + b"0" * (5 * 1024 * 1024))
+    answer = client.post(path, {"item": "C23", "file": large}, HTTP_HOST="portal.testserver")
+    assert answer.status_code == 413
+    assert answer.json()["code"] == "body_too_large"
+    assert "上限为4 MB" in answer.json()["message"]
+    page = client.post(
+        "/permit/applications/PA26120100000001/documents/",
+        {"item": "C23", "file": SimpleUploadedFile("p.pdf", b"%PDF-" + b"0" * (5 * 1024 * 1024))},
+        HTTP_HOST="portal.testserver",
+    )
+    assert page.status_code == 413
+    assert "请求内容过大，上限为4 MB" in page.content.decode()

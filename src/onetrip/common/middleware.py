@@ -1,11 +1,17 @@
 """Request limits enforced before any view reads the body, so a hostile request is answered with
 a clear 413 or 415 instead of failing deep inside a parser (a 10 MB JSON body, or a multipart body
-sent to a JSON API, used to end in a 500)."""
+sent to a JSON API, used to end in a 500).
+
+Upload paths (`ONETRIP_UPLOAD_PATHS`, e.g. a permit application's documents) take a
+multipart body, on the pages and in the API alike, up to `ONETRIP_MAX_UPLOAD_BYTES`; every other
+body is held to `DATA_UPLOAD_MAX_MEMORY_SIZE`, and the API takes JSON only."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -30,12 +36,30 @@ def _refusal(request: HttpRequest, error: ApplicationError) -> HttpResponse:
     )
 
 
+@lru_cache(maxsize=4)
+def _upload_paths(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+
+
+def is_upload(request: HttpRequest) -> bool:
+    """A multipart body sent to a path that takes files."""
+    paths = _upload_paths(tuple(getattr(settings, "ONETRIP_UPLOAD_PATHS", ())))
+    return (
+        paths is not None
+        and request.content_type == "multipart/form-data"
+        and paths.fullmatch(request.path) is not None
+    )
+
+
 class RequestLimitsMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        limit = int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        upload = request.method in BODY_METHODS and is_upload(request)
+        limit = int(
+            settings.ONETRIP_MAX_UPLOAD_BYTES if upload else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        )
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -45,8 +69,8 @@ class RequestLimitsMiddleware:
                 request,
                 ApplicationError(
                     "body_too_large",
-                    f"请求内容过大，上限为{limit // 1024} KB",
-                    f"The request body is too large; the limit is {limit // 1024} KB",
+                    f"请求内容过大，上限为{_size(limit)}",
+                    f"The request body is too large; the limit is {_size(limit)}",
                     status=413,
                 ),
             )
@@ -54,6 +78,7 @@ class RequestLimitsMiddleware:
             request.path.startswith(API_PREFIX)
             and request.method in BODY_METHODS
             and length > 0
+            and not upload
             and request.content_type != "application/json"
         ):
             return _refusal(
@@ -66,3 +91,7 @@ class RequestLimitsMiddleware:
                 ),
             )
         return self.get_response(request)
+
+
+def _size(limit: int) -> str:
+    return f"{limit / 1024 / 1024:.0f} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"

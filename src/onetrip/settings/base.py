@@ -219,6 +219,12 @@ ONETRIP_SMS_TIMEOUT_SECONDS = float(os.environ.get("ONETRIP_SMS_TIMEOUT", "5"))
 
 # The largest request body either zone reads (413 above it, before any view runs).
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("ONETRIP_MAX_BODY_BYTES", str(1024 * 1024)))
+# Paths that take files (multipart, pages and API alike), and their larger limit: a 10 MB proof
+# (portal/permits/uploads.py) with its form fields. Files over 2.5 MB spool to a temporary file.
+ONETRIP_UPLOAD_PATHS = (r"(/api/v1)?/permit/applications/[A-Z0-9]{1,32}/(documents|fix)/?",)
+ONETRIP_MAX_UPLOAD_BYTES = int(
+    os.environ.get("ONETRIP_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024 + 512 * 1024))
+)
 # Residence-permit local conditions (DOMAIN HZ-1…HZ-5, HZ-10): months of continuous registration,
 # months of continuous social insurance, and the gap between registrations still counted as
 # continuous (days).

@@ -56,16 +56,6 @@ class Api:
 
 
 @pytest.fixture
-def multipart_reaches_the_api(settings):
-    """The request-limits middleware refuses every non-JSON body under /api/ (415) before any
-    view runs; these tests exercise the upload endpoint itself, as a deployment that lets
-    multipart uploads through would."""
-    settings.MIDDLEWARE = [
-        m for m in settings.MIDDLEWARE if not m.endswith("RequestLimitsMiddleware")
-    ]
-
-
-@pytest.fixture
 def api(resident):
     return Api(Client(), resident)
 
@@ -79,7 +69,7 @@ def stranger(db):
     return Api(Client(), other)
 
 
-def test_wf2_a_whole_application_through_the_api(resident, api, multipart_reaches_the_api):
+def test_wf2_a_whole_application_through_the_api(resident, api):
     known_to_the_register(resident)
     created = api.json("post", BASE, {"kind": "first"})
     assert created.status_code == 201, created.json()
@@ -129,7 +119,7 @@ def test_wf2_a_whole_application_through_the_api(resident, api, multipart_reache
     assert pdf["Content-Type"] == "application/pdf"
 
 
-def test_doc1_the_api_resubmits_only_the_listed_items(resident, api, multipart_reaches_the_api):
+def test_doc1_the_api_resubmits_only_the_listed_items(resident, api):
     known_to_the_register(resident)
     application = draft(resident)
     api.json("post", f"{BASE}/{application.reference}/submit", {"consent": True})
@@ -160,11 +150,6 @@ def test_doc1_the_api_resubmits_only_the_listed_items(resident, api, multipart_r
     assert twice.status_code == 409 and twice.json()["code"] == "not_materials_required"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="common/middleware.py answers every non-JSON body under /api/ with 415 before the "
-    "upload endpoint runs; remove this mark once it lets multipart uploads through",
-)
 def test_a_multipart_upload_reaches_the_api_through_the_request_limits(resident, api, files_dir):
     application = draft(resident, photo=False)
     answer = api.upload(f"{BASE}/{application.reference}/documents", "photo", jpeg())
@@ -172,8 +157,15 @@ def test_a_multipart_upload_reaches_the_api_through_the_request_limits(resident,
     assert len(stored_files(files_dir)) == 1
 
 
+def test_a_multipart_body_elsewhere_in_the_api_is_still_refused(resident, api):
+    application = draft(resident, photo=False)
+    answer = api.upload(f"{BASE}/{application.reference}/submit", "photo", jpeg())
+    assert answer.status_code == 415
+    assert answer.json()["code"] == "unsupported_media_type"
+
+
 def test_every_operation_on_another_residents_application_is_not_found(
-    resident, api, stranger, files_dir, multipart_reaches_the_api
+    resident, api, stranger, files_dir
 ):
     application = draft(resident, form=RENTED)
     upload(resident, application, "C23", PDF)
