@@ -1,6 +1,6 @@
 """Files and applications across the real ferry (DESIGN §3): the police zone's handlers apply
-them; a file whose bytes do not match their hash stops its batch instead of being stored, and
-nothing of that batch is applied."""
+them; a file whose bytes do not match their hash is refused (a business reject, not stored), the
+application listing it is refused in turn, and the channel goes on for everyone else."""
 
 from __future__ import annotations
 
@@ -44,14 +44,24 @@ def test_wf2_files_then_the_application_cross_the_ferry_into_the_queue(ferry_env
     assert [m.payload["status"] for m in outbox] == ["prelim_review"]
 
 
-def test_doc_a_file_not_matching_its_hash_keeps_the_batch_and_stores_nothing(ferry_env, beishan):
+def test_doc_a_file_not_matching_its_hash_is_refused_and_the_channel_goes_on(ferry_env, beishan):
     bad = document("photo", sha256="0" * 64)
     _send_from_portal(bad, application([bad]))
     run_once("portal")
     report = run_once("police")
-    assert any("DocumentIntegrityError" in error for error in report.errors)
+    assert report.errors == []
     assert PermitCaseDocument.objects.count() == 0
     assert PermitCase.objects.count() == 0
-    assert len(ferry_env.batches("portal_to_police")) == 1
+    inbox = get_store("police").inbox.objects.order_by("id")
+    assert [(m.message_type, m.status) for m in inbox] == [
+        ("permit.document", "rejected"),
+        ("permit.submitted", "rejected"),
+    ]
     files = settings.ONETRIP_FILES_DIR / "police"
     assert not files.exists() or not any(p.is_file() for p in files.rglob("*"))
+
+    photo = document("photo")
+    _send_from_portal(photo, application([photo]))
+    run_once("portal")
+    run_once("police")
+    assert PermitCase.objects.get(reference=REF).status == "prelim_review"

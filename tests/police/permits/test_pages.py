@@ -184,6 +184,11 @@ def test_a_pdf_opens_inline_or_downloads(case, reviewer_client, contract):
     shown = reviewer_client.get(_url(case, contract))
     assert shown["Content-Type"] == "application/pdf"
     assert shown.content.startswith(PDF_BYTES)
+    # No `sandbox` (Chromium's PDF viewer will not render under it); nothing else is allowed.
+    csp = shown["Content-Security-Policy"]
+    assert "sandbox" not in csp and csp.startswith("default-src 'none'")
+    assert "script-src" not in csp and "form-action 'none'" in csp
+    assert shown["X-Content-Type-Options"] == "nosniff"
     saved = reviewer_client.get(_url(case, contract) + "?download=1")
     assert saved["Content-Disposition"].startswith("attachment;")
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from onetrip.common.errors import ApplicationError, NotFound
+from onetrip.ferry.agent.handlers import BusinessReject
 
 
 class PermitError(ApplicationError):
@@ -24,8 +25,9 @@ class PermitDocumentNotFound(NotFound):
         self.document_id = document_id
 
 
-class DocumentIntegrityError(Exception):
+class DocumentIntegrityError(BusinessReject):
     """A document whose bytes do not match its declared hash or size, or a document id reused
-    for other content. Deliberately not a `BusinessReject`: the ferry then keeps the whole batch
-    pending and reports the failure, instead of storing a wrong file or silently dropping one
-    the resident believes was sent."""
+    for other content. A business reject: the batch itself was verified, so a resend would carry
+    the same bytes and a held batch would stall the channel for every resident behind it. The
+    file is not stored, the portal learns of the reject in the ack, and the application that
+    lists the file is refused in turn (its document is missing), so the resident is told."""

@@ -72,8 +72,8 @@ def permit_document_receive(*, message: PermitDocumentV1) -> PermitCaseDocument:
 
     Called by the ferry inside its apply transaction, before the application that lists the
     file. A redelivery of the same file stores nothing again; bytes that do not match their
-    hash or size, or a document id reused for other content, raise `DocumentIntegrityError` so
-    that the batch is kept and the failure reported instead of a wrong file stored."""
+    hash or size, or a document id reused for other content, raise `DocumentIntegrityError` (a
+    business reject): nothing is stored and the channel goes on."""
     existing = PermitCaseDocument.objects.filter(document_id=message.document_id).first()
     if existing is not None:
         if existing.sha256 != message.sha256 or existing.reference != message.reference:

@@ -78,9 +78,12 @@ ACTOR_LABELS = {"ferry": gettext_lazy("网上申办平台"), "system": gettext_l
 # A file served to the browser may never run anything or reach anything: its own sandboxed
 # origin, no scripts, no requests, shown only inside the workbench's own pages.
 DOCUMENT_CSP = (
-    "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
+    "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
     "frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
 )
+# Chromium's PDF viewer refuses to render under a `sandbox` directive, and a reviewer must read
+# the proof beside the form; a PDF keeps every other restriction (no script source, no requests).
+SANDBOX = {"image/jpeg": "sandbox; ", "application/pdf": ""}
 EXTENSIONS = {"image/jpeg": "jpg", "application/pdf": "pdf"}
 
 
@@ -412,7 +415,9 @@ def document(request: HttpRequest, reference: str, document_id: str) -> HttpResp
     disposition = "attachment" if request.GET.get("download") else "inline"
     filename = f"{document.document_id}.{EXTENSIONS.get(document.media_type, 'bin')}"
     response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
-    response["Content-Security-Policy"] = DOCUMENT_CSP
+    response["Content-Security-Policy"] = (
+        SANDBOX.get(document.media_type, "sandbox; ") + DOCUMENT_CSP
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     response["Referrer-Policy"] = "no-referrer"
