@@ -81,4 +81,6 @@ def test_an_upload_path_takes_a_file_over_the_body_limit_but_not_over_its_own(cl
         HTTP_HOST="portal.testserver",
     )
     assert page.status_code == 413
-    assert "请求内容过大，上限为4 MB" in page.content.decode()
+    assert page["Content-Type"].startswith("text/html")
+    html = page.content.decode()
+    assert "请求内容过大，上限为4 MB" in html and "请换一个较小的文件" in html

@@ -14,9 +14,12 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse
+from django.template import TemplateDoesNotExist, loader
+from django.utils.http import url_has_allowed_host_and_scheme
 
-from .errors import ApplicationError
+from .errors import ApplicationError, in_language
 
 API_PREFIX = "/api/"
 BODY_METHODS = {"POST", "PUT", "PATCH"}
@@ -29,11 +32,31 @@ def _refusal(request: HttpRequest, error: ApplicationError) -> HttpResponse:
             status=error.status,
             content_type="application/json; charset=utf-8",
         )
+    try:
+        # The zone's page for the status, rendered without the request (the body is unread).
+        page = loader.render_to_string(
+            f"{error.status}.html",
+            {"message": in_language(error.message_zh, error.message_en), "back": _back(request)},
+        )
+    except TemplateDoesNotExist:
+        page = None
+    if page is not None:
+        return HttpResponse(page, status=error.status)
     return HttpResponse(
         f"{error.message_zh}\n{error.message_en}\n",
         status=error.status,
         content_type="text/plain; charset=utf-8",
     )
+
+
+def _back(request: HttpRequest) -> str:
+    """The page the resident came from, when it is on this site (for a "back" link)."""
+    referer = str(request.META.get("HTTP_REFERER", ""))
+    try:
+        host = request.get_host()
+    except DisallowedHost:
+        return ""
+    return referer if url_has_allowed_host_and_scheme(referer, {host}) else ""
 
 
 @lru_cache(maxsize=4)

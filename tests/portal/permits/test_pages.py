@@ -156,7 +156,8 @@ def test_doc4_a_30_mb_file_is_refused_and_leaves_nothing(
         _url(application, "documents/"), {"line": "C23", "item": "C23", "file": _file(big)}
     )
     assert response.status_code == 413
-    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 40 * 1024 * 1024  # a deployment with a larger limit
+    assert "请求内容过大，上限为10 MB" in response.content.decode()
+    settings.ONETRIP_MAX_UPLOAD_BYTES = 40 * 1024 * 1024  # a deployment with a larger limit
     response = resident_client.post(
         _url(application, "documents/"), {"line": "C23", "item": "C23", "file": _file(big)}
     )
