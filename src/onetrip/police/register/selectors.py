@@ -12,15 +12,9 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 
-from onetrip.common.crypto import lookup_hash
-from onetrip.common.identifiers import (
-    IdentifierError,
-    normalize_mobile,
-    normalize_reference,
-    parse_resident_id,
-)
+from onetrip.common.search import staff_search_key
 from onetrip.police.accounts.selectors import staff_profile, station_codes_in_scope
 from onetrip.police.audit.services import audit_actor, audit_read_personal_data, audit_record
 
@@ -109,26 +103,6 @@ def declaration_get_for_staff(
     return declaration
 
 
-def _search(query: str) -> tuple[str, Q] | None:
-    """What a clerk typed into the search box: a reference, a mobile number or an ID number.
-
-    Numbers are matched through their keyed hashes, never in clear (DESIGN §8)."""
-    try:
-        return "reference", Q(reference=normalize_reference(query))
-    except IdentifierError:
-        pass
-    try:
-        phone = normalize_mobile(query)
-        return "phone", Q(phone_hash=lookup_hash(phone, purpose="phone"))
-    except IdentifierError:
-        pass
-    try:
-        number = parse_resident_id(query).number
-        return "id_number", Q(id_hash=lookup_hash(number, purpose="id_number"))
-    except IdentifierError:
-        return None
-
-
 def declaration_queue_for_staff(
     *, user: User, status: str = RegistrationStatus.DECLARED, purpose: str, query: str = ""
 ) -> list[ResidenceDeclaration]:
@@ -141,11 +115,11 @@ def declaration_queue_for_staff(
     qs = declarations_visible_to(user=user)
     searched_by = ""
     if query.strip():
-        found = _search(query)
+        found = staff_search_key(query)
         if found is None:
             return []
-        searched_by, condition = found
-        qs = qs.filter(condition)
+        searched_by, lookup = found
+        qs = qs.filter(**lookup)
     else:
         qs = qs.filter(status=status)
     rows = list(qs.order_by("received_at", "id")[: settings.ONETRIP_QUEUE_PAGE_SIZE])
