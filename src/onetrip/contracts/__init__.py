@@ -1,6 +1,6 @@
 """Ferry message contracts: the only language the two zones share."""
 
-from . import declarations, permits
+from . import booking, declarations, permits
 from .base import (
     Contract,
     contract_for,
@@ -13,6 +13,7 @@ from .base import (
 
 __all__ = [
     "Contract",
+    "booking",
     "contract_for",
     "declarations",
     "known_contracts",
