@@ -11,6 +11,7 @@ PORTAL_APPS = [
     "onetrip.portal.declarations",
     "onetrip.portal.limits",
     "onetrip.portal.permits",
+    "onetrip.portal.windows",
     "onetrip.portal.ferrybox",
 ]
 INSTALLED_APPS = SHARED_APPS + PORTAL_APPS
