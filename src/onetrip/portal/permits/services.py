@@ -11,6 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from onetrip.common.crypto import lookup_hash
+from onetrip.common.db import atomic_for
 from onetrip.common.identifiers import parse_resident_id
 from onetrip.common.permit_eligibility import (
     Eligibility,
@@ -32,17 +33,18 @@ def residence_history_apply(*, message: ResidenceHistoryV1) -> ResidenceRecord |
     ignored. Runs inside the ferry's apply transaction."""
     id_hash = lookup_hash(message.id_number, purpose="id_number")
     payload = json.dumps([r.model_dump(mode="json") for r in message.registrations])
-    record = ResidenceRecord.objects.select_for_update().filter(id_hash=id_hash).first()
-    if record is None:
-        return ResidenceRecord.objects.create(
-            id_hash=id_hash, registrations=payload, as_of=message.as_of
-        )
-    if record.as_of >= message.as_of:
-        return None
-    record.registrations = payload
-    record.as_of = message.as_of
-    record.save(update_fields=["registrations", "as_of", "updated_at"])
-    return record
+    with atomic_for(ResidenceRecord):
+        record = ResidenceRecord.objects.select_for_update().filter(id_hash=id_hash).first()
+        if record is None:
+            return ResidenceRecord.objects.create(
+                id_hash=id_hash, registrations=payload, as_of=message.as_of
+            )
+        if record.as_of >= message.as_of:
+            return None
+        record.registrations = payload
+        record.as_of = message.as_of
+        record.save(update_fields=["registrations", "as_of", "updated_at"])
+        return record
 
 
 def residence_history_of(*, id_hash: str) -> list[RegistrationRecordV1]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from onetrip.common.db import atomic_for
 from onetrip.contracts.booking import WindowCalendarV1, WindowPublishedV1
 
 from .models import Window, WindowCalendar
@@ -11,16 +12,17 @@ def window_published_apply(*, message: WindowPublishedV1) -> Window | None:
     """Take a newer snapshot of one window; an older one arriving late changes nothing.
     Runs inside the ferry's apply transaction. Returns the window when it changed."""
     fields = message.model_dump(exclude={"as_of"})
-    window = Window.objects.select_for_update().filter(code=message.code).first()
-    if window is None:
-        return Window.objects.create(**fields, as_of=message.as_of)
-    if window.as_of >= message.as_of:
-        return None
-    for name, value in fields.items():
-        setattr(window, name, value)
-    window.as_of = message.as_of
-    window.save()
-    return window
+    with atomic_for(Window):
+        window = Window.objects.select_for_update().filter(code=message.code).first()
+        if window is None:
+            return Window.objects.create(**fields, as_of=message.as_of)
+        if window.as_of >= message.as_of:
+            return None
+        for name, value in fields.items():
+            setattr(window, name, value)
+        window.as_of = message.as_of
+        window.save()
+        return window
 
 
 def window_calendar_apply(*, message: WindowCalendarV1) -> WindowCalendar | None:
@@ -31,13 +33,14 @@ def window_calendar_apply(*, message: WindowCalendarV1) -> WindowCalendar | None
     if window is None:
         return None
     data = message.model_dump(mode="json", exclude={"window_code", "as_of"})
-    calendar = WindowCalendar.objects.select_for_update().filter(window=window).first()
-    if calendar is None:
-        return WindowCalendar.objects.create(window=window, **data, as_of=message.as_of)
-    if calendar.as_of >= message.as_of:
-        return None
-    for name, value in data.items():
-        setattr(calendar, name, value)
-    calendar.as_of = message.as_of
-    calendar.save()
-    return calendar
+    with atomic_for(WindowCalendar):
+        calendar = WindowCalendar.objects.select_for_update().filter(window=window).first()
+        if calendar is None:
+            return WindowCalendar.objects.create(window=window, **data, as_of=message.as_of)
+        if calendar.as_of >= message.as_of:
+            return None
+        for name, value in data.items():
+            setattr(calendar, name, value)
+        calendar.as_of = message.as_of
+        calendar.save()
+        return calendar
