@@ -264,3 +264,25 @@ AUDIT_LEGACY_THROUGH = int(os.environ.get("ONETRIP_AUDIT_LEGACY_THROUGH", "0"))
 AUDIT_ANCHOR_FILE = Path(
     os.environ.get("ONETRIP_AUDIT_ANCHOR_FILE", VAR_DIR / "audit" / "police-anchors.jsonl")
 )
+
+# Booking the one visit (portal/booking, DESIGN §7). A chosen slot is held this long while the
+# resident confirms; a booking may be cancelled or moved until this many minutes before it; a
+# seat offered to the waitlist is kept this long for the next resident in line. Holds one
+# resident or one client address may make in an hour (429 beyond), and after how many holds in
+# an hour the self-hosted challenge is asked. Links in booking SMS start with the portal's
+# public address.
+ONETRIP_BOOKING_HOLD_SECONDS = int(os.environ.get("ONETRIP_BOOKING_HOLD_SECONDS", "300"))
+ONETRIP_BOOKING_CHANGE_CUTOFF_MINUTES = int(
+    os.environ.get("ONETRIP_BOOKING_CHANGE_CUTOFF_MINUTES", "120")
+)
+ONETRIP_BOOKING_WAITLIST_OFFER_MINUTES = int(
+    os.environ.get("ONETRIP_BOOKING_WAITLIST_OFFER_MINUTES", "60")
+)
+ONETRIP_BOOKING_HOLDS_PER_RESIDENT_PER_HOUR = int(
+    os.environ.get("ONETRIP_BOOKING_HOLDS_PER_RESIDENT_PER_HOUR", "20")
+)
+ONETRIP_BOOKING_HOLDS_PER_ADDRESS_PER_HOUR = int(
+    os.environ.get("ONETRIP_BOOKING_HOLDS_PER_ADDRESS_PER_HOUR", "120")
+)
+ONETRIP_BOOKING_CAPTCHA_AFTER_HOLDS = int(os.environ.get("ONETRIP_BOOKING_CAPTCHA_AFTER", "3"))
+ONETRIP_PORTAL_PUBLIC_URL = os.environ.get("ONETRIP_PORTAL_PUBLIC_URL", "http://127.0.0.1:8000")

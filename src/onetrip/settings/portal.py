@@ -12,6 +12,7 @@ PORTAL_APPS = [
     "onetrip.portal.limits",
     "onetrip.portal.permits",
     "onetrip.portal.windows",
+    "onetrip.portal.booking",
     "onetrip.portal.ferrybox",
 ]
 INSTALLED_APPS = SHARED_APPS + PORTAL_APPS
