@@ -23,11 +23,26 @@ def test_doc3_employment_lists_insurance_as_fetched_and_one_employment_proof(cli
 
 
 def test_hz3_residence_needs_the_housing(client):
-    page = _get(client, route="residence")
+    page = _get(client, route="residence", housing="")
     assert page.status_code == 400
     assert "请选择住所类型" in page.content.decode()
     html = _get(client, route="residence", housing="rented_state_land").content.decode()
     assert "杭州市居住房屋租赁登记备案证明" in html
+
+
+def test_the_eligibility_answers_link_asks_for_the_housing_without_an_error(client):
+    """The eligibility answer links to `?route=residence`: the form comes with the route chosen
+    and the housing still to choose, not with an error for a choice not made yet."""
+    page = _get(client, route="residence")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert '<option value="residence" selected>' in html
+    assert "field__error" not in html and 'id="materials"' not in html
+
+
+def test_the_list_leads_on_to_the_application(client):
+    html = _get(client, route="employment").content.decode()
+    assert '<a class="button" href="/permit/" id="apply">' in html
 
 
 def test_nat9_a_minor_with_a_guardian_who_is_not_a_parent(client):

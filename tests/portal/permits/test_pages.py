@@ -113,6 +113,16 @@ def test_wf2_a_whole_application_through_the_pages(resident, resident_client):
     assert f'data-reference="{reference}"' in home
 
 
+def test_the_upload_page_says_every_line_marked_required_is_needed(resident, resident_client):
+    """Renting, the lease and the pledge must be uploaded as well as the photo: the page's
+    words say so, as the submit does, instead of calling the photo the only upload."""
+    application = draft(resident, form=RENTED, photo=False)
+    html = resident_client.get(_url(application, "documents/")).content.decode()
+    assert html.count('data-state="missing"') == 3
+    assert "唯一必须上传" not in html
+    assert "标注“必须上传”的材料，提交前都要上传" in html
+
+
 def test_doc1_a_field_error_is_shown_beside_its_field(resident, resident_client):
     application = draft(resident, photo=False)
     response = resident_client.post(
@@ -262,6 +272,24 @@ def test_doc1_the_fix_page_shows_and_takes_exactly_the_listed_items(resident, re
     application.refresh_from_db()
     assert (application.status, application.revision) == ("submitted", 2)
     assert application.postal_address == "西湖区曙光路 12 号"
+
+
+def test_doc1_a_fetched_item_the_notice_asks_for_must_be_uploaded(resident, resident_client):
+    """The station could not fetch the lease's registration (C25) and asks for it: the fix page
+    says it must be uploaded, not that the system fetches it."""
+    known_to_the_register(resident)
+    application = draft(resident, form=RENTED)
+    upload(resident, application, "C23", PDF)
+    upload(resident, application, "C24", PDF)
+    application = permit_application_submit(
+        resident=resident, reference=application.reference, consent=True
+    )
+    permit_application_apply_status(
+        message=status(application, "materials_required", problems=[("C25", "未查到备案信息")])
+    )
+    page = resident_client.get(_url(application, "fix/")).content.decode()
+    line = page.split('data-line="C25"')[1].split("</li>")[0]
+    assert 'data-state="missing"' in line and 'data-state="fetched"' not in line
 
 
 def test_doc1_the_applications_materials_list_and_its_pdf(resident, resident_client):

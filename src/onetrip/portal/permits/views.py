@@ -110,6 +110,10 @@ def materials(request: HttpRequest) -> HttpResponse:
         return render(request, "permits/materials.html", context)
     housing = get.get("housing", "")
     if route == Route.RESIDENCE and housing not in Housing._value2member_map_:
+        if "housing" not in get:
+            # The eligibility answer links here with the route alone: the housing is the
+            # resident's next choice on this form, not a mistake yet.
+            return render(request, "permits/materials.html", context)
         context["error"] = _("请选择住所类型")
         return render(request, "permits/materials.html", context, status=400)
     items = materials_for(
