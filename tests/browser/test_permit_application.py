@@ -1,0 +1,227 @@
+"""In Chromium against the real `onetrip up`: the demo resident (registered in 北山街道 eight
+months ago) finds she may apply for a residence permit, reads the one-time materials list and
+applies with a photo and two proofs; the station's reviewer returns it for one item, she fixes
+exactly that item and resubmits, the reviewer passes it, and she reads "预审通过" on the page
+and in the SMS."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+from playwright.sync_api import expect
+
+from onetrip.common.demo import DEMO_RESIDENT
+from tests.browser.steps import clerk_logs_in, reload_until, resident_logs_in, sms
+
+pytestmark = pytest.mark.browser
+
+PHONE = DEMO_RESIDENT.phone
+NOTICE_TEXT = "未查到该房屋的租赁登记备案信息，请上传租赁登记备案证明"
+CROSSING = 15.0  # seconds a change may take to cross the ferry on a slow machine
+
+
+def _photo(path: Path) -> Path:
+    """A 358 × 441 JPEG on a white background, a head and shoulders in the middle."""
+    image = Image.new("RGB", (358, 441), "white")
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((119, 80, 239, 220), fill=(90, 70, 60))
+    draw.rectangle((79, 250, 279, 441), fill=(40, 50, 80))
+    image.save(path, "JPEG", quality=90)
+    return path
+
+
+def _scan(path: Path, title_rows: int) -> Path:
+    """A small JPEG that looks like a photographed page of text."""
+    image = Image.new("RGB", (600, 800), (250, 248, 240))
+    draw = ImageDraw.Draw(image)
+    for row in range(title_rows, 30):
+        draw.rectangle((60, 60 + row * 24, 540, 70 + row * 24), fill=(60, 60, 60))
+    image.save(path, "JPEG", quality=85)
+    return path
+
+
+def _pdf(path: Path) -> Path:
+    """A one-page PDF, as a scanner app exports it."""
+    Image.new("RGB", (595, 842), "white").save(path, "PDF")
+    assert path.read_bytes().startswith(b"%PDF") and b"%%EOF" in path.read_bytes()[-32:]
+    return path
+
+
+def _samples_shown(page) -> int:
+    """Scroll each sample picture of the list into view (they load lazily) and check it drew."""
+    samples = page.locator("img.proof__sample")
+    for sample in samples.all():
+        sample.scroll_into_view_if_needed()
+        sample.evaluate("img => img.decode()")
+        assert sample.evaluate("img => img.complete && img.naturalWidth > 0"), sample
+    return samples.count()
+
+
+def _upload(page, line: str, file: Path) -> None:
+    row = page.locator(f"li[data-line='{line}']")
+    row.locator("input[type=file]").set_input_files(file)
+    with page.expect_navigation():
+        row.locator("button[name=upload]").click()
+    expect(page.locator(f"li[data-line='{line}'] [data-state=provided]")).to_contain_text(file.name)
+
+
+def test_a_permit_application_is_returned_fixed_and_passes(stack, browser, tmp_path):
+    resident = browser.new_context(
+        locale="zh-CN", viewport={"width": 390, "height": 844}
+    ).new_page()
+    resident_logs_in(stack, resident, phone=PHONE, next_path="/permit/")
+    expect(resident.locator("#standing")).to_contain_text("已满足居住时间条件")
+
+    # May I apply? The register answers for the time; she says how she lives.
+    with resident.expect_navigation():
+        resident.click("#standing >> text=申领条件自测")
+    resident.check("input[name=has_residence_proof]")
+    with resident.expect_navigation():
+        resident.click("#check")
+    answer = resident.locator("#answer")
+    expect(answer).to_contain_text("您符合申领条件")
+    expect(answer).to_contain_text("依据公安机关的居住登记记录")
+
+    # The one-time list for her case, with a sample picture of every proof.
+    with resident.expect_navigation():
+        resident.click("#materials-link")
+    assert resident.input_value("#route") == "residence"
+    expect(resident.locator(".field__error")).to_have_count(0)
+    resident.select_option("#housing", "rented_state_land")
+    with resident.expect_navigation():
+        resident.click("#show")
+    for item in ("A8", "C23", "C24"):
+        expect(resident.locator(f"[id='item-{item}']")).to_be_visible()
+    assert _samples_shown(resident) >= 7
+
+    # Apply: the form comes filled from her declaration; she adds how she qualifies.
+    with resident.expect_navigation():
+        resident.click("#apply")
+    with resident.expect_navigation():
+        resident.click("#start")
+    with resident.expect_navigation():
+        resident.click("#create")
+    assert resident.input_value("#name") == DEMO_RESIDENT.name
+    assert resident.input_value("#id_number") == DEMO_RESIDENT.id_number
+    assert resident.input_value("#community_code") == DEMO_RESIDENT.community_code
+    resident.select_option("#route", "residence")
+    resident.select_option("#housing", "rented_state_land")
+    resident.select_option("#delivery", "pickup")
+    with resident.expect_navigation():
+        resident.click("#next")
+    assert resident.url.endswith("/documents/")
+    reference = re.search(r"/permit/applications/(PA\d+)/", resident.url).group(1)
+
+    _upload(resident, "photo", _photo(tmp_path / "photo.jpg"))
+    _upload(resident, "C23", _scan(tmp_path / "lease.jpg", title_rows=2))
+    _upload(resident, "C24", _scan(tmp_path / "pledge.jpg", title_rows=4))
+    expect(resident.locator("[data-state=missing]")).to_have_count(0)
+
+    with resident.expect_navigation():
+        resident.click("#to-summary")
+    expect(resident.locator("#problems")).to_have_count(0)
+    resident.check("#consent")
+    with resident.expect_navigation():
+        resident.click("#submit")
+    submitted = time.monotonic()
+
+    # The acknowledgement: the reference, and as a QR code a window can scan.
+    assert resident.url.endswith(f"/permit/applications/{reference}/submitted/")
+    expect(resident.locator("#reference")).to_have_text(reference)
+    qr = resident.locator("#qr svg[role=img]")
+    expect(qr).to_be_visible()
+    assert reference in qr.get_attribute("aria-label")
+    box = qr.bounding_box()
+    assert box["width"] >= 100 and box["height"] >= 100
+
+    # Her application's own list: the sample pictures and the PDF to print.
+    with resident.expect_navigation():
+        resident.get_by_role("link", name="材料清单", exact=True).click()
+    assert _samples_shown(resident) >= 7
+    pdf = resident.context.request.get(stack.portal + resident.get_attribute("#pdf", "href"))
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.body().startswith(b"%PDF")
+
+    # The reviewer finds it in the station's queue once the ferry has carried it.
+    reviewer = clerk_logs_in(stack, browser, "reviewer_beishan")
+    with reviewer.expect_navigation():
+        reviewer.click("nav >> text=居住证预审")
+    reload_until(reviewer, reference, since=submitted, timeout=CROSSING)
+    with reviewer.expect_navigation():
+        reviewer.click(f"text={reference}")
+
+    # The form and the files side by side, the photo drawn.
+    form = reviewer.locator(".permit-form").bounding_box()
+    files = reviewer.locator(".permit-docs").bounding_box()
+    assert files["x"] >= form["x"] + form["width"]
+    assert form["y"] < 768 and files["y"] < 768
+    expect(reviewer.locator(".permit-form")).to_contain_text(DEMO_RESIDENT.address_detail)
+    photo = reviewer.locator("figure.doc", has_text="证件照片").locator("img")
+    photo.scroll_into_view_if_needed()
+    expect(photo).to_be_visible()
+    photo.evaluate("img => img.decode()")
+    assert photo.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [358, 441]
+    expect(reviewer.locator("figure.doc")).to_have_count(3)
+
+    # Returned for one missing item: the lease's registration, which the system could not fetch.
+    reviewer.click("summary >> text=退回补正（一次性告知）")
+    reviewer.check("input[name=item][value=C25]")
+    reviewer.fill("input[name='text_C25']", NOTICE_TEXT)
+    with reviewer.expect_navigation():
+        reviewer.click("#return")
+    expect(reviewer.locator("[role=status]").first).to_contain_text("已向申请人发出一次性告知")
+    returned = time.monotonic()
+
+    resident.goto(f"{stack.portal}/permit/")
+    reload_until(resident, "需补正材料", since=returned, timeout=CROSSING)
+    texts = [m["text"] for m in sms(stack, "需补正", phone=PHONE) if reference in m["text"]]
+    assert texts and "杭州市居住房屋租赁登记备案证明" in texts[-1]
+    with resident.expect_navigation():
+        resident.click(f"text={reference}")
+    expect(resident.locator("#status")).to_have_text("需补正材料")
+    expect(resident.locator("#notice")).to_contain_text(NOTICE_TEXT)
+
+    # The fix page offers that item and nothing else.
+    with resident.expect_navigation():
+        resident.click("#fix")
+    assert resident.url.endswith(f"/permit/applications/{reference}/fix/")
+    expect(resident.locator("#notice li")).to_have_count(1)
+    expect(resident.locator("#notice")).to_contain_text(NOTICE_TEXT)
+    expect(resident.locator("li[data-line]")).to_have_count(1)
+    expect(resident.locator("li[data-line='C25'] [data-state=missing]")).to_have_text("必须上传")
+    expect(resident.locator("#fix-form fieldset")).to_have_count(0)
+    expect(resident.locator("input[type=file]")).to_have_count(1)
+    _upload(resident, "C25", _pdf(tmp_path / "lease-registration.pdf"))
+    expect(resident.locator("li[data-line]")).to_have_count(1)
+    with resident.expect_navigation():
+        resident.click("#resubmit")
+    assert resident.url.endswith(f"/permit/applications/{reference}/")
+    expect(resident.locator("[role=status]").first).to_contain_text("已重新提交")
+    resubmitted = time.monotonic()
+
+    # The second version: the last notice on top, the new file marked, then passed.
+    reviewer.goto(f"{stack.police}/permits/")
+    reload_until(reviewer, "第2版", since=resubmitted, timeout=CROSSING)
+    with reviewer.expect_navigation():
+        reviewer.click(f"text={reference}")
+    expect(reviewer.locator("[role=note]")).to_contain_text(NOTICE_TEXT)
+    expect(reviewer.locator("figure.doc")).to_have_count(4)
+    registration = reviewer.locator("figure.doc", has_text="杭州市居住房屋租赁登记备案证明")
+    expect(registration).to_contain_text("本版新提交")
+    expect(registration.locator("object[type='application/pdf']")).to_have_count(1)
+    with reviewer.expect_navigation():
+        reviewer.click("#pass")
+    expect(reviewer.locator("[role=status]").first).to_contain_text("预审通过")
+    passed = time.monotonic()
+
+    resident.goto(f"{stack.portal}/permit/")
+    reload_until(resident, "预审通过", since=passed, timeout=CROSSING)
+    with resident.expect_navigation():
+        resident.click(f"text={reference}")
+    expect(resident.locator("#status")).to_have_text("预审通过")
+    texts = [m["text"] for m in sms(stack, "预审", phone=PHONE) if reference in m["text"]]
+    assert any("已通过" in text for text in texts), texts
