@@ -28,7 +28,7 @@ def test_doc3_employment_route_needs_insurance_and_one_employment_proof():
 def test_hz7_fetched_items_are_marked():
     items = {item.id: item for item in materials_for(route=Route.EMPLOYMENT)}
     assert items["B10"].auto_fetched
-    assert items["A8"].auto_fetched
+    assert not items["A8"].auto_fetched  # the photo is uploaded and checked (DOC-4)
     assert not items["B11/B12/B13/B14/B15/B16/B17"].auto_fetched
 
 

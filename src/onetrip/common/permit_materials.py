@@ -68,7 +68,9 @@ CATALOGUE: tuple[Proof, ...] = (
         "本人近期白底免冠彩色照片",
         "Recent colour photo, white background",
         "本人",
-        auto_fetched=True,
+        # Uploaded with the application and checked against GA 461 (DOC-4); taking it from the
+        # ID-card system instead (DOC-5) waits for the department data.
+        auto_fetched=False,
     ),
     Proof(
         "A9",
