@@ -261,6 +261,11 @@ def test_doc1_the_fix_page_shows_and_takes_exactly_the_listed_items(resident, re
     )
     assert sneaked.status_code == 400
     assert 'data-code="document_not_replaced"' in sneaked.content.decode()
+    # Every link of the error summary leads to something on the page.
+    html = sneaked.content.decode()
+    summary = html.split('id="error-summary"')[1].split("</div>")[0]
+    targets = re.findall(r'href="#([^"]+)"', summary)
+    assert targets and all(f'id="{target}"' in html for target in targets)
 
     resident_client.post(
         _url(application, "fix/"), {"upload": "1", "line": "C23", "item": "C23", "file": _file(PDF)}
