@@ -9,6 +9,7 @@ resident's reference answers "not found", exactly like one that does not exist.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,10 @@ from onetrip.portal.windows.models import Window, WindowCalendar
 from .calendar import TZ, Rules, Slot
 from .errors import BookingNotFound, WindowNotFound
 from .models import Booking, BookingStatus, DayCounter, SlotCounter, WaitlistEntry, WaitlistStatus
+
+# What a window code can be (the contract allows 24 characters); anything else is "not found"
+# before it reaches a query.
+WINDOW_CODE = re.compile(r"[0-9A-Za-z_-]{1,24}", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -230,7 +235,9 @@ def waitlist_of(*, resident: Resident) -> QuerySet[WaitlistEntry]:
 
 def active_window(code: str) -> Window:
     """An active window by its code, or "not found"."""
-    window = Window.objects.filter(code=str(code)[:24], active=True).first()
+    if not WINDOW_CODE.fullmatch(str(code)):
+        raise WindowNotFound()
+    window = Window.objects.filter(code=code, active=True).first()
     if window is None:
         raise WindowNotFound()
     return window

@@ -142,17 +142,23 @@ class Seats:
         """Raise SlotFull or DayFull (the caller's transaction rolls back) when a seat cannot
         be taken."""
         for starts_at in sorted(self.slots):
-            delta = self.slots[starts_at]
-            if delta > 0 and not _take(SlotCounter, self.window_id, starts_at, self.capacity):
-                raise SlotFull()
-            if delta < 0:
-                _give(SlotCounter, self.window_id, starts_at)
+            self._one(SlotCounter, starts_at, self.slots[starts_at], self.capacity, SlotFull)
         for day in sorted(self.days):
-            delta = self.days[day]
-            if delta > 0 and not _take(DayCounter, self.window_id, day, self.quota):
-                raise DayFull()
-            if delta < 0:
-                _give(DayCounter, self.window_id, day)
+            self._one(DayCounter, day, self.days[day], self.quota, DayFull)
+
+    def _one(
+        self,
+        model: type[SlotCounter] | type[DayCounter],
+        at: dt.datetime | dt.date,
+        delta: int,
+        capacity: int,
+        full: type[SlotFull] | type[DayFull],
+    ) -> None:
+        for _ in range(delta):
+            if not _take(model, self.window_id, at, capacity):
+                raise full()
+        if delta < 0:
+            _give(model, self.window_id, at, -delta)
 
 
 def _key(model: type[SlotCounter] | type[DayCounter], at: dt.datetime | dt.date) -> dict[str, Any]:
@@ -181,11 +187,11 @@ def _take(
 
 
 def _give(
-    model: type[SlotCounter] | type[DayCounter], window_id: int, at: dt.datetime | dt.date
+    model: type[SlotCounter] | type[DayCounter], window_id: int, at: dt.datetime | dt.date, n: int
 ) -> None:
-    model.objects.filter(window_id=window_id, taken__gt=0, **_key(model, at)).update(
-        taken=F("taken") - 1
-    )
+    rows = model.objects.filter(window_id=window_id, **_key(model, at))
+    if not rows.filter(taken__gte=n).update(taken=F("taken") - n):
+        rows.update(taken=0)  # never below zero, whatever an operator did by hand
 
 
 def _seats(window: Window, rules: Rules | None) -> Seats:
@@ -365,7 +371,10 @@ def _guard(
 def _slot(window: Window, rules: Rules | None, starts_at: dt.datetime, now: dt.datetime) -> Slot:
     if rules is None or starts_at.tzinfo is None:
         raise SlotUnavailable()
-    slot = rules.has_slot(starts_at)
+    try:
+        slot = rules.has_slot(starts_at)
+    except (OverflowError, ValueError) as exc:  # a time no calendar can have
+        raise SlotUnavailable() from exc
     if slot is None or not rules.bookable(slot, now):
         raise SlotUnavailable()
     return slot
@@ -386,7 +395,7 @@ def booking_release_expired(
     count = 0
     with atomic_for(Booking):
         rows = list(
-            expired.select_for_update(skip_locked=True)
+            expired.select_for_update(skip_locked=True, of=("self",))
             .select_related("window", "resident")
             .order_by("id")[:limit]
         )
@@ -445,7 +454,7 @@ def booking_hold(
         with atomic_for(Booking, durable=True):
             seats = _seats(window, rules)
             for previous in (
-                Booking.objects.select_for_update()
+                Booking.objects.select_for_update(of=("self",))
                 .filter(person_key=person_key, service=service, status__in=ACTIVE_STATUSES)
                 .select_related("window", "resident")
             ):
@@ -494,7 +503,7 @@ def booking_hold(
 def _locked(resident: Resident, reference: str) -> Booking:
     found = booking_of_resident(resident=resident, reference=reference)
     return (
-        Booking.objects.select_for_update()
+        Booking.objects.select_for_update(of=("self",))
         .select_related("window", "resident", "application")
         .get(pk=found.pk)
     )
@@ -772,21 +781,17 @@ def _cause(rules: Rules | None, window: Window, booking: Booking) -> str:
 
 
 def _nearest(
-    rules: Rules,
-    window: Window,
+    candidates: list[Slot],
     booking: Booking,
-    now: dt.datetime,
     free: dict[dt.datetime, int],
     day_left: dict[dt.date, int],
 ) -> list[Slot]:
-    candidates = [
-        s
-        for s in rules.bookable_slots(now)
-        if free.get(s.starts_at, rules.counters_per_slot) > 0
-        and day_left.get(s.day, rules.online_quota_per_day) > 0
+    """The slots with a seat left, nearest in time to the booking's first."""
+    open_slots = [
+        s for s in candidates if free.get(s.starts_at, 0) > 0 and day_left.get(s.day, 0) > 0
     ]
     return sorted(
-        candidates,
+        open_slots,
         key=lambda s: (abs((s.starts_at - booking.starts_at).total_seconds()), s.starts_at),
     )
 
@@ -802,7 +807,7 @@ def booking_calendar_changed(*, window: Window, now: dt.datetime | None = None) 
     outcome = CalendarOutcome()
     with atomic_for(Booking):
         active = list(
-            Booking.objects.select_for_update()
+            Booking.objects.select_for_update(of=("self",))
             .filter(window=window, status__in=ACTIVE_STATUSES, starts_at__gte=now)
             .select_related("window", "resident", "application")
             .order_by("booked_at", "created_at", "id")
@@ -829,11 +834,13 @@ def booking_calendar_changed(*, window: Window, now: dt.datetime | None = None) 
             return outcome
         free: dict[dt.datetime, int] = {}
         day_left: dict[dt.date, int] = {}
+        candidates: list[Slot] = []
         if rules is not None:
             start = now
             end = dt.datetime.combine(rules.last_day(now) + dt.timedelta(days=1), dt.time.min, TZ)
             taken, day_taken = seats_taken([window.pk], start, end, now)
-            for slot in rules.bookable_slots(now):
+            candidates = rules.bookable_slots(now)
+            for slot in candidates:
                 free[slot.starts_at] = rules.counters_per_slot - max(
                     0, taken[(window.pk, slot.starts_at)]
                 )
@@ -853,9 +860,7 @@ def booking_calendar_changed(*, window: Window, now: dt.datetime | None = None) 
                 outcome.released += 1
                 continue
             moved = False
-            for slot in (_nearest(rules, window, booking, now, free, day_left) if rules else [])[
-                :20
-            ]:
+            for slot in _nearest(candidates, booking, free, day_left)[:20]:
                 attempt = _seats(window, rules)
                 try:
                     with transaction.atomic(using=db_for(Booking)):
@@ -1006,7 +1011,7 @@ def booking_reminders_send(*, now: dt.datetime | None = None, limit: int = 500) 
     sent = 0
     with atomic_for(Booking):
         for booking in (
-            due.select_for_update(skip_locked=True)
+            due.select_for_update(skip_locked=True, of=("self",))
             .select_related("window", "resident")
             .order_by("id")[:limit]
         ):
