@@ -175,6 +175,9 @@ def services(env: dict[str, str]) -> list[Service]:
             env,
         ),
         Service("sms-sweeper", _onetrip("portal", "sms_sweep", "--every", "60"), env),
+        # Booking holds past their five minutes and lapsed waitlist offers are let go, and the
+        # day-before reminders queued, once a minute (each reminder once: see booking_sweep).
+        Service("booking-sweeper", _onetrip("portal", "booking_sweep", "--every", "60"), env),
         Service("audit-anchor", _onetrip("police", "audit", "anchor", "--every", "60"), env),
         Service(
             "worker-police",

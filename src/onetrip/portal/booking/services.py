@@ -21,6 +21,7 @@ counters do not move. When the offer lapses, the seat goes to the one after.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import secrets
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -380,25 +381,33 @@ def _slot(window: Window, rules: Rules | None, starts_at: dt.datetime, now: dt.d
     return slot
 
 
+def _expired_holds(window: Window | None, now: dt.datetime) -> QuerySet[Booking]:
+    expired = Booking.objects.filter(status=BookingStatus.HELD, hold_expires_at__lt=now)
+    return expired if window is None else expired.filter(window=window)
+
+
 def booking_release_expired(
-    *, window: Window | None = None, now: dt.datetime | None = None, limit: int = 500
+    *,
+    window: Window | None = None,
+    now: dt.datetime | None = None,
+    limit: int = 500,
+    wait: bool = False,
 ) -> int:
     """Let go of holds past their expiry (seat to the waitlist or back to the counters);
-    returns how many. Each runs once: rows another transaction holds are skipped, and a
-    released hold is no longer `held`."""
+    returns how many. Each runs once: a released hold is no longer `held`, and rows another
+    transaction is releasing are skipped, or, with `wait`, waited for (then found released)."""
     now = now or timezone.now()
-    expired = Booking.objects.filter(status=BookingStatus.HELD, hold_expires_at__lt=now)
-    if window is not None:
-        expired = expired.filter(window=window)
+    expired = _expired_holds(window, now)
     if not expired.exists():
         return 0
     count = 0
     with atomic_for(Booking):
-        rows = list(
-            expired.select_for_update(skip_locked=True, of=("self",))
-            .select_related("window", "resident")
-            .order_by("id")[:limit]
+        locked = (
+            expired.select_for_update(of=("self",))
+            if wait
+            else expired.select_for_update(skip_locked=True, of=("self",))
         )
+        rows = list(locked.select_related("window", "resident").order_by("id")[:limit])
         by_window: dict[int, list[Booking]] = {}
         for booking in rows:
             by_window.setdefault(booking.window_id, []).append(booking)
@@ -417,38 +426,19 @@ def booking_release_expired(
     return count
 
 
-def booking_hold(
+def _hold_once(
     *,
     resident: Resident,
-    window_code: str,
+    window: Window,
+    rules: Rules | None,
+    slot: Slot,
     service: str,
-    starts_at: dt.datetime,
-    application_reference: str = "",
-    channel: str = "web",
-    client_ip: str | None = None,
-    captcha_token: str = "",
-    captcha_answer: str = "",
-    now: dt.datetime | None = None,
+    application: PermitApplication | None,
+    channel: str,
+    now: dt.datetime,
 ) -> Booking:
-    """Take a seat in the slot starting at `starts_at` and keep it for the resident while they
-    confirm. A hold of theirs for the same service is let go in the same transaction (they
-    chose again); a confirmed booking for it is "already booked" (reschedule instead)."""
-    now = now or timezone.now()
-    window = active_window(window_code)
-    application = _application(resident, application_reference)
-    if application is not None:
-        service = SERVICE_OF_KIND.get(application.kind, service)
-    if service not in (window.services or []):
-        raise ServiceNotOffered()
-    rules = rules_of(window)
-    slot = _slot(window, rules, starts_at, now)
-    _guard(
-        resident=resident,
-        client_ip=client_ip,
-        captcha_token=captcha_token,
-        captcha_answer=captcha_answer,
-    )
-    booking_release_expired(window=window, now=now)
+    """One attempt at the hold's transaction: the person's earlier hold let go, the seat
+    taken (or SlotFull/DayFull and nothing changed), the hold row written."""
     person_key = _person_key(resident, application)
     try:
         with atomic_for(Booking, durable=True):
@@ -493,6 +483,63 @@ def booking_hold(
     except IntegrityError as exc:
         # Another hold of the same person committed between our read and our insert.
         raise AlreadyBooked() from exc
+    return booking
+
+
+def booking_hold(
+    *,
+    resident: Resident,
+    window_code: str,
+    service: str,
+    starts_at: dt.datetime,
+    application_reference: str = "",
+    channel: str = "web",
+    client_ip: str | None = None,
+    captcha_token: str = "",
+    captcha_answer: str = "",
+    now: dt.datetime | None = None,
+) -> Booking:
+    """Take a seat in the slot starting at `starts_at` and keep it for the resident while they
+    confirm. A hold of theirs for the same service is let go in the same transaction (they
+    chose again); a confirmed booking for it is "already booked" (reschedule instead)."""
+    now = now or timezone.now()
+    window = active_window(window_code)
+    application = _application(resident, application_reference)
+    if application is not None:
+        service = SERVICE_OF_KIND.get(application.kind, service)
+    if service not in (window.services or []):
+        raise ServiceNotOffered()
+    rules = rules_of(window)
+    slot = _slot(window, rules, starts_at, now)
+    _guard(
+        resident=resident,
+        client_ip=client_ip,
+        captcha_token=captcha_token,
+        captcha_answer=captcha_answer,
+    )
+    pending = _expired_holds(window, now).exists()
+    if pending:
+        booking_release_expired(window=window, now=now)
+    attempt = functools.partial(
+        _hold_once,
+        resident=resident,
+        window=window,
+        rules=rules,
+        slot=slot,
+        service=service,
+        application=application,
+        channel=channel,
+        now=now,
+    )
+    try:
+        booking = attempt()
+    except (SlotFull, DayFull):
+        if not pending:
+            raise
+        # Another request was letting this window's expired holds go while this one found
+        # the slot full: wait for that release to commit, then try once more.
+        booking_release_expired(window=window, now=now, wait=True)
+        booking = attempt()
     logger.info("booking-hold held reference=%s window=%s", booking.reference, window.code)
     return booking
 
