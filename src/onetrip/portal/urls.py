@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("onetrip.portal.declarations.urls")),
     path("", include("onetrip.portal.permits.urls")),
+    path("", include("onetrip.portal.booking.urls")),
     path("", include("onetrip.portal.accounts.urls")),
     path("", include("onetrip.portal.web.urls")),
 ]
