@@ -348,3 +348,22 @@ def test_a_booking_for_an_application_once_it_passed_pre_review(booking_window, 
     made = OutboxMessage.objects.get(message_type="booking.made")
     assert made.payload["application_reference"] == application.reference
     assert made.correlation_id == application.reference
+
+
+def test_a_booking_the_station_refuses_is_cancelled_and_the_resident_told(
+    booking_window, residents
+):
+    from onetrip.contracts.booking import BookingMadeV1
+    from onetrip.portal.booking.handlers import on_booking_made_rejected
+
+    booking_window()
+    (r,) = residents(1)
+    booked = book(r)
+    made = OutboxMessage.objects.get(message_type="booking.made")
+    message = BookingMadeV1(**made.payload)
+    on_booking_made_rejected(None, message, "booking for unknown window")  # type: ignore[arg-type]
+    on_booking_made_rejected(None, message, "booking for unknown window")  # type: ignore[arg-type]
+    refused = Booking.objects.get(pk=booked.pk)
+    assert (refused.status, refused.cancel_reason) == ("cancelled", "staff")
+    assert taken() == 0
+    assert SmsMessage.objects.filter(template="booking_cancelled_by_window").count() == 1

@@ -64,7 +64,9 @@ def _client(args: tuple[str, str, str, float]) -> str:
 
 
 @pytest.fixture
-def pool(settings):
+def pool(settings, sms_simulator):
+    """64 client processes forked once, with the test's settings (the SMS simulator as the
+    gateway, limits and the challenge out of the way: each client holds once a round)."""
     settings.ONETRIP_BOOKING_HOLDS_PER_RESIDENT_PER_HOUR = 10_000
     settings.ONETRIP_BOOKING_CAPTCHA_AFTER_HOLDS = 10_000
     connections.close_all()  # no socket may be shared with the children

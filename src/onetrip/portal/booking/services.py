@@ -805,6 +805,40 @@ def booking_attendance_apply(*, message: BookingAttendanceV1) -> Booking:
     return booking
 
 
+def booking_mark_refused(*, reference: str, now: dt.datetime | None = None) -> Booking | None:
+    """The station could not take the booking at all (the police zone rejected its
+    `booking.made`): the resident is told by SMS with a link to choose again and the seat is
+    given back. Runs once per reject, inside the ferry's ack transaction; a booking already
+    cancelled or ended is left alone."""
+    now = now or timezone.now()
+    with atomic_for(Booking):
+        booking = (
+            Booking.objects.select_for_update(of=("self",))
+            .select_related("window", "resident", "application")
+            .filter(reference=reference)
+            .first()
+        )
+        if booking is None or booking.status != BookingStatus.BOOKED:
+            return None
+        booking.status = BookingStatus.CANCELLED
+        booking.cancel_reason = "staff"
+        booking.cancelled_at = now
+        booking.save(update_fields=["status", "cancel_reason", "cancelled_at"])
+        _event(booking, "cancelled", "system:ferry", "refused by the station")
+        rules = rules_of(booking.window)
+        seats = _seats(booking.window, rules)
+        _free_seat(booking, seats, rules, now)
+        seats.apply()
+        _sms(
+            booking,
+            "booking_cancelled_by_window",
+            f"booking-refused:{booking.reference}",
+            reason=_choose_again_link(booking),
+        )
+    logger.warning("booking-refused reference=%s", reference)
+    return booking
+
+
 # --- Window changes ------------------------------------------------------------------------------
 
 
