@@ -367,3 +367,16 @@ def test_a_booking_the_station_refuses_is_cancelled_and_the_resident_told(
     assert (refused.status, refused.cancel_reason) == ("cancelled", "staff")
     assert taken() == 0
     assert SmsMessage.objects.filter(template="booking_cancelled_by_window").count() == 1
+
+
+def test_a_reschedule_takes_a_seat_whose_hold_has_expired(booking_window, residents):
+    booking_window(counters_per_slot=1)
+    mine, other = residents(2)
+    booked = book(mine)
+    hold(other, at(TUESDAY, 10, 10))
+    later = NOW + dt.timedelta(minutes=6)
+    moved = booking_reschedule(
+        resident=mine, reference=booked.reference, starts_at=at(TUESDAY, 10, 10), now=later
+    )
+    assert moved.starts_at == at(TUESDAY, 10, 10)
+    assert taken(at(TUESDAY, 10, 10)) == 1 and taken() == 0

@@ -738,6 +738,30 @@ def _move(
     )
 
 
+def _reschedule_once(
+    *, resident: Resident, reference: str, slot: Slot, rules: Rules | None, now: dt.datetime
+) -> Booking:
+    """One attempt at the move's transaction (SlotFull/DayFull: nothing changed)."""
+    with atomic_for(Booking, durable=True):
+        booking = _locked(resident, reference)
+        if booking.status != BookingStatus.BOOKED:
+            raise NotChangeable()
+        _check_cutoff(booking, now)
+        if booking.starts_at == slot.starts_at:
+            return booking
+        seats = _seats(booking.window, rules)
+        _move(booking, slot, seats=seats, rules=rules, now=now, actor=f"resident:{resident.pk}")
+        seats.apply()
+        booking.reminded_for = None
+        booking.save(update_fields=["reminded_for"])
+        _sms(
+            booking,
+            "booking_changed",
+            f"booking-changed:{booking.reference}:{slot.starts_at:%Y%m%d%H%M}",
+        )
+    return booking
+
+
 def booking_reschedule(
     *,
     resident: Resident,
@@ -760,24 +784,20 @@ def booking_reschedule(
         captcha_token=captcha_token,
         captcha_answer=captcha_answer,
     )
-    booking_release_expired(window=found.window, now=now)
-    with atomic_for(Booking, durable=True):
-        booking = _locked(resident, reference)
-        if booking.status != BookingStatus.BOOKED:
-            raise NotChangeable()
-        _check_cutoff(booking, now)
-        if booking.starts_at == slot.starts_at:
-            return booking
-        seats = _seats(booking.window, rules)
-        _move(booking, slot, seats=seats, rules=rules, now=now, actor=f"resident:{resident.pk}")
-        seats.apply()
-        booking.reminded_for = None
-        booking.save(update_fields=["reminded_for"])
-        _sms(
-            booking,
-            "booking_changed",
-            f"booking-changed:{booking.reference}:{slot.starts_at:%Y%m%d%H%M}",
-        )
+    pending = _expired_holds(found.window, now).exists()
+    if pending:
+        booking_release_expired(window=found.window, now=now)
+    attempt = functools.partial(
+        _reschedule_once, resident=resident, reference=reference, slot=slot, rules=rules, now=now
+    )
+    try:
+        booking = attempt()
+    except (SlotFull, DayFull):
+        if not pending:
+            raise
+        # As for a hold: wait for a release of expired holds in flight, then try once more.
+        booking_release_expired(window=found.window, now=now, wait=True)
+        booking = attempt()
     logger.info("booking-reschedule reference=%s", booking.reference)
     return booking
 
