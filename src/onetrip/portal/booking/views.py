@@ -147,7 +147,7 @@ def _day_rows(days: list[DaySlots]) -> list[dict[str, Any]]:
             "weekday": "一二三四五六日"[d.day.weekday()],
             "open": d.open,
             "full": d.full,
-            "free": sum(s.free for s in d.free_slots),
+            "free": min(sum(s.free for s in d.free_slots), d.quota_left),
         }
         for d in days
     ]
