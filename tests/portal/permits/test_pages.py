@@ -351,3 +351,16 @@ def test_pages_need_a_signed_in_resident(client, resident):
     client.defaults["HTTP_HOST"] = "portal.testserver"
     response = client.get(_url(application))
     assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_wf2_a_passed_pre_review_leads_on_to_booking_the_visit(resident, resident_client):
+    known_to_the_register(resident)
+    application = draft(resident)
+    application = permit_application_submit(
+        resident=resident, reference=application.reference, consent=True
+    )
+    before = resident_client.get(_url(application)).content.decode()
+    assert 'id="book"' not in before
+    permit_application_apply_status(message=status(application, "prereview_passed"))
+    html = resident_client.get(_url(application)).content.decode()
+    assert 'id="book"' in html and 'href="/booking/"' in html
