@@ -49,6 +49,7 @@ from onetrip.portal.declarations.services import (
 from .auth import TOKEN_MAX_AGE_SECONDS, ResidentBearer, token_for
 from .booking import router as booking_router
 from .permits import router as permits_router
+from .windows import router as windows_router
 
 # --- Code lists, each from its one source ------------------------------------------------------
 
@@ -409,6 +410,7 @@ api = DocumentedAPI(
 install_error_handlers(api)
 api.add_router("/permit", permits_router)
 api.add_router("/booking", booking_router)
+api.add_router("/windows", windows_router)
 
 BODY_ERRORS = (413, 415, 422)
 
