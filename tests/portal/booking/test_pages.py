@@ -99,3 +99,15 @@ def test_a_full_day_offers_the_waitlist_on_the_page(booking_window, residents):
     )
     assert joined.status_code == 302
     assert "候补中" in client_of(second).get("/booking/").content.decode()
+
+
+def test_a_slot_offers_no_more_seats_than_its_day_has_left_of_the_online_quota(
+    booking_window, residents
+):
+    window = booking_window(min_notice_minutes=30, counters_per_slot=3, online_quota_per_day=1)
+    (me,) = residents(1)
+    slot = next_free_slot(window, timezone.now())
+    page = client_of(me).get(f"/booking/windows/{window.code}/?day={slot.day.isoformat()}")
+    html = page.content.decode()
+    assert "余1<" in html  # the day
+    assert "余 1<" in html and "余 3<" not in html  # each of its slots

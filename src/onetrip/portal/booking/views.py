@@ -167,7 +167,8 @@ def _slots_context(request: HttpRequest, window: Window, *, now: dt.datetime) ->
             {
                 "value": local(s.starts_at).isoformat(),
                 "time": f"{local(s.starts_at):%H:%M}-{local(s.ends_at):%H:%M}",
-                "free": s.free if shown and shown.quota_left else 0,
+                # A slot never offers more seats than its day has left of the online quota.
+                "free": min(s.free, shown.quota_left) if shown else 0,
             }
             for s in (shown.slots if shown else [])
         ],
