@@ -64,3 +64,12 @@ def test_debug_is_off_unless_asked_for(monkeypatch):
     assert devserver._env().get("ONETRIP_DEBUG") in (None, "0")
     assert "DEBUG: off" in devserver.banner(("", []), devserver._env())
     assert "DEBUG: on" in devserver.banner(("", []), {"ONETRIP_DEBUG": "1"})
+
+
+def test_links_in_sms_lead_to_the_portal_started_here(monkeypatch):
+    monkeypatch.delenv("ONETRIP_PORTAL_PUBLIC_URL", raising=False)
+    monkeypatch.setattr(devserver, "HOST", "127.0.0.1")
+    monkeypatch.setattr(devserver, "PORTAL_PORT", 8123)
+    assert devserver._env()["ONETRIP_PORTAL_PUBLIC_URL"] == "http://127.0.0.1:8123"
+    monkeypatch.setenv("ONETRIP_PORTAL_PUBLIC_URL", "https://jzz.example.cn")
+    assert devserver._env()["ONETRIP_PORTAL_PUBLIC_URL"] == "https://jzz.example.cn"

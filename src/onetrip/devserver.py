@@ -7,7 +7,8 @@ A process that dies is restarted; Ctrl-C stops everything.
 Environment: ONETRIP_HOST (127.0.0.1), ONETRIP_PORTAL_PORT (8000), ONETRIP_POLICE_PORT (8001),
 ONETRIP_SMS_PORT (8025), ONETRIP_VAR_DIR (./var: SQLite files, ferry directory, keys, SMS store),
 ONETRIP_WEB_WORKERS and ONETRIP_WEB_THREADS (2 and 4: each zone's gunicorn processes and threads);
-ONETRIP_SMS_GATEWAY_URL defaults to the simulator started here. Every process gets the same
+ONETRIP_SMS_GATEWAY_URL defaults to the simulator started here, and ONETRIP_PORTAL_PUBLIC_URL (the
+address the links in SMS point at) to the portal started here. Every process gets the same
 environment, so any setting of `onetrip.settings.base` (ONETRIP_DEBUG, ONETRIP_*_DATABASE_URL, …)
 applies to all of them. DEBUG stays off unless ONETRIP_DEBUG=1: residents of a demo never see
 Django's debug pages, and whitenoise serves the static files either way.
@@ -48,6 +49,8 @@ def _onetrip(zone: str, *args: str) -> list[str]:
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("ONETRIP_SMS_GATEWAY_URL", f"http://{HOST}:{SMS_PORT}")
+    # The links in SMS (a waitlist offer, "choose again") lead to this portal, on its port.
+    env.setdefault("ONETRIP_PORTAL_PUBLIC_URL", f"http://{HOST}:{PORTAL_PORT}")
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
 
