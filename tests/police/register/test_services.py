@@ -32,7 +32,7 @@ def test_receive_files_the_declaration_with_the_covering_station(beishan):
     declaration = declaration_receive(message=submitted())
     assert declaration.station == beishan
     assert declaration.status == "declared"
-    outbox = get_store("police").outbox.objects.get()
+    outbox = get_store("police").outbox.objects.get(message_type="declaration.status_changed")
     assert outbox.message_type == "declaration.status_changed"
     assert outbox.payload["status"] == "received"
 

@@ -1,4 +1,5 @@
-"""`onetrip --zone police load_reference [--dir DIR]`: stations, their streets and windows."""
+"""`onetrip --zone police load_reference [--dir DIR]`: stations, their streets, windows and the
+windows' capacity calendars; what changed is published to the portal."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ class Command(BaseCommand):
             "--dir",
             dest="directory",
             default=None,
-            help="directory with stations.csv, station_streets.csv and windows.csv "
+            help="directory with stations.csv, station_streets.csv, windows.csv, "
+            "window_calendars.csv and holidays.csv "
             "(default: the packaged Hangzhou demo data)",
         )
 
@@ -33,12 +35,14 @@ class Command(BaseCommand):
             ("派出所 stations", report.stations),
             ("辖区街道 streets", report.streets),
             ("办证窗口 windows", report.windows),
+            ("预约日历 calendars", report.calendars),
         ]:
             self.stdout.write(
                 f"{label}: {counts.total} "
                 f"(新增 created {counts.created}, 更新 updated {counts.updated}, "
                 f"未变 unchanged {counts.unchanged})"
             )
+        self.stdout.write(f"发往网上平台 published to the portal: {report.published}")
         if report.uncovered_streets:
             self.stdout.write(
                 self.style.WARNING(
