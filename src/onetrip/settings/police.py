@@ -14,6 +14,7 @@ POLICE_APPS = [
     "onetrip.police.audit",
     "onetrip.police.register",
     "onetrip.police.permits",
+    "onetrip.police.appointments",
     "onetrip.police.ferrybox",
 ]
 INSTALLED_APPS = SHARED_APPS + POLICE_APPS
