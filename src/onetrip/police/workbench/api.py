@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from ninja import Field, Path, Query, Schema
 from ninja.security import SessionAuth
@@ -26,7 +27,11 @@ from onetrip.common.api import (
     optional_code,
 )
 from onetrip.common.masking import mask_id_number, mask_name, mask_phone
+from onetrip.contracts.booking import BOOKING_SERVICE_LABELS, CANCEL_REASON_LABELS
 from onetrip.contracts.permits import APPLICATION_KIND_LABELS
+from onetrip.police.appointments.models import Appointment, AppointmentStatus
+from onetrip.police.appointments.selectors import appointments_today_for_staff
+from onetrip.police.appointments.services import appointment_check_in, appointment_mark_no_show
 from onetrip.police.permits.items import ROUTE_LABELS, item_label
 from onetrip.police.permits.models import PermitCase, PermitStatus
 from onetrip.police.permits.selectors import (
@@ -47,6 +52,15 @@ from onetrip.police.register.selectors import (
     declaration_queue_for_staff,
 )
 from onetrip.police.register.services import declaration_return, declaration_verify
+from onetrip.police.stations.errors import WindowError
+from onetrip.police.stations.models import Window, WindowCalendar
+from onetrip.police.stations.selectors import window_get_for_staff, windows_for_staff
+from onetrip.police.stations.services import (
+    calendar_snapshot,
+    window_calendar_update,
+    window_can_edit,
+    window_update,
+)
 
 REGISTRATION_STATUS_LABELS = {status.value: status.label for status in RegistrationStatus}
 RegistrationStatusCode = code_list(REGISTRATION_STATUS_LABELS)
@@ -101,10 +115,13 @@ class StaffSession(SessionAuth):
 
 
 DESCRIPTION = f"""派出所工作台接口：在本人辖区内查看、核查（登记）和退回居住登记申报，
-预审（通过、退回补正、不予受理）居住证申请，规则与工作台页面相同。
+预审（通过、退回补正、不予受理）居住证申请，维护办证窗口和预约日历，查看今日预约并标记到场或
+未到场，规则与工作台页面相同。
 The workbench API of the police zone: list, read, verify (register) and return residence
-declarations, and pre-review (pass, return with the one-time notice, reject) residence-permit
-applications within the officer's jurisdiction, under the same rules as the pages.
+declarations, pre-review (pass, return with the one-time notice, reject) residence-permit
+applications, keep the service windows and their capacity calendars, and list today's
+appointments and mark arrivals and no-shows, within the officer's jurisdiction, under the same
+rules as the pages.
 
 **登录 / Authentication.** 使用工作台登录后的会话（Cookie `sessionid`）；POST 请求须带
 `X-CSRFToken` 头。未登录答 401。Use the workbench session; POST requests send `X-CSRFToken`.
@@ -132,6 +149,15 @@ api = DocumentedAPI(
             {
                 "name": "permits",
                 "description": "居住证申请的属地派出所预审 / Permit applications to pre-review",
+            },
+            {
+                "name": "windows",
+                "description": "办证窗口与预约容量日历 / Service windows and capacity calendars",
+            },
+            {
+                "name": "appointments",
+                "description": "本所今日预约、到场签到与未到场 / Today's appointments, check-in "
+                "and no-shows",
             },
         ]
     },
@@ -834,3 +860,609 @@ def reject_permit(
             user=request.user, reference=reference, reason=body.reason, revision=body.revision
         )
     )
+
+
+# -- windows and capacity calendars (预约办, 就近办) -------------------------------------------
+
+SERVICE_LABELS = dict(BOOKING_SERVICE_LABELS)
+APPOINTMENT_STATUS_LABELS = {status.value: status.label for status in AppointmentStatus}
+ServiceCode = code_list(SERVICE_LABELS)
+AppointmentStatusCode = code_list(APPOINTMENT_STATUS_LABELS)
+WindowCodeStr = documented_str(pattern=r"^[0-9]{6,24}$")
+TimeStr = documented_str(pattern=r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$")
+DateStr = documented_str(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+BookingReferenceStr = documented_str(pattern=r"^[A-Za-z0-9]{4,32}$")
+WINDOW_TAGS = ["windows"]
+APPOINTMENT_TAGS = ["appointments"]
+
+EXAMPLE_WINDOW_CODE = "33010650002001"
+EXAMPLE_WINDOW: dict[str, Any] = {
+    "code": EXAMPLE_WINDOW_CODE,
+    "station_code": "330106500020",
+    "station_name": "杭州市公安局西湖区分局北山派出所",
+    "district_code": "330106",
+    "street_code": "330106002",
+    "name": "北山派出所户籍窗口",
+    "address": "杭州市西湖区北山街道北山路88号",
+    "phone": "0571-87654321",
+    "opening_hours": "周一至周五 08:30-12:00, 13:30-17:00；周六 09:00-12:00（法定节假日除外）",
+    "lunch_starts": "12:00",
+    "lunch_ends": "13:30",
+    "counters": 3,
+    "services": ["permit_first", "permit_endorsement", "permit_reissue"],
+    "latitude": 30.259,
+    "longitude": 120.13,
+    "active": True,
+    "can_edit": True,
+}
+EXAMPLE_WINDOW_IN: dict[str, Any] = {
+    key: EXAMPLE_WINDOW[key]
+    for key in (
+        "opening_hours",
+        "lunch_starts",
+        "lunch_ends",
+        "counters",
+        "services",
+        "phone",
+        "address",
+        "active",
+    )
+}
+EXAMPLE_CALENDAR_IN: dict[str, Any] = {
+    "slot_minutes": 20,
+    "counters_per_slot": 2,
+    "horizon_days": 14,
+    "min_notice_minutes": 120,
+    "online_quota_per_day": 30,
+    "hours": [
+        *({"weekday": d, "opens": "08:30", "closes": "17:00"} for d in range(5)),
+        {"weekday": 5, "opens": "09:00", "closes": "12:00"},
+    ],
+    "holidays": ["2026-10-01", "2026-10-02"],
+    "workdays": [{"date": "2026-10-10", "as_weekday": 0}],
+    "closures": [{"date": "2026-12-24", "starts": "09:00", "ends": "12:00", "reason": "系统升级"}],
+}
+EXAMPLE_CALENDAR: dict[str, Any] = {
+    "window_code": EXAMPLE_WINDOW_CODE,
+    **EXAMPLE_CALENDAR_IN,
+    "hours": [
+        *(
+            {
+                "weekday": d,
+                "opens": "08:30",
+                "closes": "17:00",
+                "lunch_starts": "12:00",
+                "lunch_ends": "13:30",
+            }
+            for d in range(5)
+        ),
+        {
+            "weekday": 5,
+            "opens": "09:00",
+            "closes": "12:00",
+            "lunch_starts": None,
+            "lunch_ends": None,
+        },
+    ],
+    "can_edit": True,
+}
+EXAMPLE_WINDOW_INVALID = {
+    "code": "window_invalid",
+    "message": "窗口设置有误，请按提示更正后再保存",
+    "message_en": "The window's settings have errors; correct them and save again",
+    "errors": [
+        {
+            "field": "workdays",
+            "code": "workday_not_weekend",
+            "message": "调休上班日 2026-09-21 是周一，不是周末；调休上班日须为周六或周日",
+            "message_en": "Make-up working day 2026-09-21 is a Monday, not a Saturday or Sunday",
+        }
+    ],
+}
+EXAMPLE_WINDOW_FORBIDDEN = {
+    "code": "role_cannot_edit",
+    "message": "只有本所管理员可以修改办证窗口和预约日历",
+    "message_en": "Only the station's administrator may change the window and its calendar",
+    "errors": [],
+}
+EXAMPLE_WINDOW_NOT_FOUND = {
+    "code": "window_not_found",
+    "message": "未找到该办证窗口",
+    "message_en": "Service window not found",
+    "errors": [],
+}
+EXAMPLE_BOOKING_REFERENCE = "YY26120112345678"
+EXAMPLE_APPOINTMENT: dict[str, Any] = {
+    "reference": EXAMPLE_BOOKING_REFERENCE,
+    "window_code": EXAMPLE_WINDOW_CODE,
+    "window_name": "北山派出所户籍窗口",
+    "service": "permit_first",
+    "starts_at": "2026-12-01T09:00:00+08:00",
+    "ends_at": "2026-12-01T09:20:00+08:00",
+    "name": "张三",
+    "phone": "138****8000",
+    "application_reference": "PA26112012345678",
+    "status": "booked",
+    "cancel_reason": "",
+    "marked_at": None,
+}
+EXAMPLE_ALREADY_MARKED = {
+    "code": "already_marked",
+    "message": "该预约已标记为“已到场”，不能重复操作",
+    "message_en": "This appointment is already marked checked_in",
+    "errors": [],
+}
+EXAMPLE_APPOINTMENT_NOT_FOUND = {
+    "code": "appointment_not_found",
+    "message": "未找到该预约",
+    "message_en": "Appointment not found",
+    "errors": [],
+}
+EXAMPLE_APPOINTMENTS_FORBIDDEN = {
+    "code": "role_cannot_read",
+    "message": "只有本所受理民警和所管理员可以查看今日预约",
+    "message_en": "Only the station's window clerks and administrator may see today's appointments",
+    "errors": [],
+}
+SERVICES_DESCRIPTION = (
+    f"办理业务 / Services offered. 取值 / Codes: {describe_codes(SERVICE_LABELS)}"
+)
+WEEKDAY_DESCRIPTION = "星期，0=周一 … 6=周日 / Weekday, 0 = Monday … 6 = Sunday"
+
+
+class WindowOut(Schema):
+    code: str = Field(description="窗口代码 / Window code", examples=[EXAMPLE_WINDOW_CODE])
+    station_code: str = Field(description="派出所代码 / Station code", examples=["330106500020"])
+    station_name: str = Field(
+        description="派出所名称 / Station name", examples=["杭州市公安局西湖区分局北山派出所"]
+    )
+    district_code: str = Field(description="区县代码 / District code", examples=["330106"])
+    street_code: str = Field(description="所在街道代码 / Street code", examples=["330106002"])
+    name: str = Field(description="窗口名称 / Window name", examples=["北山派出所户籍窗口"])
+    address: str = Field(description="地址 / Address", examples=[EXAMPLE_WINDOW["address"]])
+    phone: str = Field(description="咨询电话 / Phone", examples=["0571-87654321"])
+    opening_hours: str = Field(
+        description="办公时间说明（居民看到的文字）/ Opening hours as residents read them",
+        examples=[EXAMPLE_WINDOW["opening_hours"]],
+    )
+    lunch_starts: str | None = Field(
+        description="午休开始（时:分），无午休为 null / Lunch break start (HH:MM), null if none",
+        examples=["12:00"],
+    )
+    lunch_ends: str | None = Field(
+        description="午休结束（时:分）/ Lunch break end (HH:MM)", examples=["13:30"]
+    )
+    counters: int = Field(description="柜台数 / Number of counters", examples=[3])
+    services: list[ServiceCode] = Field(description=SERVICES_DESCRIPTION)
+    latitude: float | None = Field(description="纬度（近似）/ Latitude, approximate")
+    longitude: float | None = Field(description="经度（近似）/ Longitude, approximate")
+    active: bool = Field(description="是否启用 / Whether residents may book it", examples=[True])
+    can_edit: bool = Field(
+        description="本人能否修改（所属派出所的所管理员）/ Whether you may change it (the "
+        "administrator of its station)",
+        examples=[True],
+    )
+
+
+class WindowIn(Schema):
+    opening_hours: str = Field(
+        description="办公时间说明，最多500字 / Opening hours text, at most 500 characters",
+        json_schema_extra={"maxLength": 500},
+        examples=[EXAMPLE_WINDOW["opening_hours"]],
+    )
+    lunch_starts: TimeStr | None = Field(
+        None,
+        description="午休开始（时:分），须在办公时间之内；不午休则省略或为 null / Lunch break "
+        "start (HH:MM) inside the opening hours; omit or null for none",
+        examples=["12:00"],
+    )
+    lunch_ends: TimeStr | None = Field(
+        None, description="午休结束（时:分）/ Lunch break end (HH:MM)", examples=["13:30"]
+    )
+    counters: int = Field(
+        description="柜台数（1至50，不少于预约日历中每个时段可预约人数）/ Counters (1 to 50, at "
+        "least the calendar's bookings per slot)",
+        examples=[3],
+    )
+    services: list[ServiceCode] = Field(
+        description=f"{SERVICES_DESCRIPTION}；至少一项 / one at least"
+    )
+    phone: str = Field(
+        description="咨询电话，如 0571-87654321 / Phone, such as 0571-87654321",
+        json_schema_extra={"maxLength": 40},
+        examples=["0571-87654321"],
+    )
+    address: str = Field(
+        description="地址（必填，最多200字）/ Address (required, at most 200 characters)",
+        json_schema_extra={"maxLength": 200},
+        examples=[EXAMPLE_WINDOW["address"]],
+    )
+    active: bool = Field(description="是否启用 / Whether residents may book it", examples=[True])
+
+
+class HoursOut(Schema):
+    weekday: int = Field(description=WEEKDAY_DESCRIPTION, examples=[0])
+    opens: str = Field(description="开门（时:分）/ Opens (HH:MM)", examples=["08:30"])
+    closes: str = Field(description="关门（时:分）/ Closes (HH:MM)", examples=["17:00"])
+    lunch_starts: str | None = Field(
+        description="当天午休开始（窗口午休落在当天办公时间内时）/ Lunch start that day, when "
+        "the window's lunch break lies inside the day's hours",
+        examples=["12:00"],
+    )
+    lunch_ends: str | None = Field(
+        description="当天午休结束 / Lunch end that day", examples=["13:30"]
+    )
+
+
+class HoursIn(Schema):
+    weekday: int = Field(description=WEEKDAY_DESCRIPTION, examples=[0])
+    opens: TimeStr = Field(description="开门（时:分）/ Opens (HH:MM)", examples=["08:30"])
+    closes: TimeStr = Field(
+        description="关门（时:分），须晚于开门 / Closes (HH:MM), after opening", examples=["17:00"]
+    )
+
+
+class WorkdaySchema(Schema):
+    date: DateStr = Field(
+        description="调休上班日，须为周六或周日 / Make-up working day, a Saturday or Sunday",
+        examples=["2026-10-10"],
+    )
+    as_weekday: int = Field(
+        0,
+        description="按星期几的办公时间上班，0=周一 … 4=周五 / Worked with the hours of this "
+        "weekday, 0 = Monday … 4 = Friday",
+        examples=[0],
+    )
+
+
+class ClosureSchema(Schema):
+    date: DateStr = Field(description="停办日期 / Date of the closure", examples=["2026-12-24"])
+    starts: TimeStr | None = Field(
+        None,
+        description="停办开始（时:分），全天停办为 null / Closure start (HH:MM), null for the "
+        "whole day",
+        examples=["09:00"],
+    )
+    ends: TimeStr | None = Field(
+        None, description="停办结束（时:分）/ Closure end (HH:MM)", examples=["12:00"]
+    )
+    reason: str = Field(
+        "",
+        description="原因，最多200字 / Reason, at most 200 characters",
+        json_schema_extra={"maxLength": 200},
+        examples=["系统升级"],
+    )
+
+
+class CalendarFields(Schema):
+    slot_minutes: int = Field(
+        description="时段长度（分钟，5至240，5的倍数）/ Slot length in minutes (5 to 240, a "
+        "multiple of 5)",
+        examples=[20],
+    )
+    counters_per_slot: int = Field(
+        description="每个时段可预约人数（0至50，不超过柜台数）/ Bookings per slot (0 to 50, at "
+        "most the counters)",
+        examples=[2],
+    )
+    horizon_days: int = Field(
+        description="可提前预约天数（1至90）/ How many days ahead residents may book (1 to 90)",
+        examples=[14],
+    )
+    min_notice_minutes: int = Field(
+        description="最少提前预约时间（分钟，0至10080）/ Minimum notice in minutes (0 to 10080)",
+        examples=[120],
+    )
+    online_quota_per_day: int = Field(
+        description="每日网上预约上限（0至10000），其余号源留给现场办理 / The day's online "
+        "bookings at most (0 to 10000); the rest is for walk-ins",
+        examples=[30],
+    )
+    holidays: list[DateStr] = Field(
+        description="节假日（不办公）/ Holidays (closed)", examples=[["2026-10-01"]]
+    )
+    workdays: list[WorkdaySchema] = Field(description="调休上班日 / Make-up working days (调休)")
+    closures: list[ClosureSchema] = Field(description="临时停办 / One-off closures")
+
+
+class CalendarIn(CalendarFields):
+    hours: list[HoursIn] = Field(
+        description="每周办公时间，每个办公日一项，不办公的日子不列；午休在窗口设置中 / Weekly "
+        "hours, one entry per open weekday; the lunch break is the window's",
+        json_schema_extra={"maxItems": 7},
+    )
+
+
+class CalendarOut(CalendarFields):
+    window_code: str = Field(description="窗口代码 / Window code", examples=[EXAMPLE_WINDOW_CODE])
+    hours: list[HoursOut] = Field(
+        description="每周办公时间，含当天的午休 / Weekly hours, with each day's lunch break"
+    )
+    can_edit: bool = Field(description="本人能否修改 / Whether you may change it", examples=[True])
+
+
+class AppointmentOut(Schema):
+    reference: str = Field(
+        description="预约编号 / Booking reference", examples=[EXAMPLE_BOOKING_REFERENCE]
+    )
+    window_code: str = Field(description="窗口代码 / Window code", examples=[EXAMPLE_WINDOW_CODE])
+    window_name: str = Field(description="窗口名称 / Window name", examples=["北山派出所户籍窗口"])
+    service: ServiceCode = Field(
+        description=f"业务 / Service. 取值 / Codes: {describe_codes(SERVICE_LABELS)}",
+        examples=["permit_first"],
+    )
+    starts_at: dt.datetime = Field(
+        description="时段开始 / Slot start", examples=["2026-12-01T09:00:00+08:00"]
+    )
+    ends_at: dt.datetime = Field(
+        description="时段结束 / Slot end", examples=["2026-12-01T09:20:00+08:00"]
+    )
+    name: str = Field(description="姓名（接待用）/ Name, to greet the resident", examples=["张三"])
+    phone: str = Field(description="手机号码（已遮蔽）/ Mobile, masked", examples=["138****8000"])
+    application_reference: str = Field(
+        description="对应的居住证申请编号（如有）/ The permit application it is for, if any",
+        examples=["PA26112012345678"],
+    )
+    status: AppointmentStatusCode = Field(
+        description=f"状态 / Status. 取值 / Codes: {describe_codes(APPOINTMENT_STATUS_LABELS)}",
+        examples=["booked"],
+    )
+    cancel_reason: str = Field(
+        description=f"取消原因代码，取消后才有 / Why cancelled, once cancelled: "
+        f"{describe_codes(CANCEL_REASON_LABELS)}",
+        examples=[""],
+    )
+    marked_at: dt.datetime | None = Field(
+        description="标记到场或未到场的时间 / When arrival or no-show was marked",
+        examples=[None],
+    )
+
+
+def _time_or_none(value: dt.time | None) -> str | None:
+    return value.strftime("%H:%M") if value else None
+
+
+def _window_out(request: HttpRequest, w: Window) -> WindowOut:
+    return WindowOut(
+        code=w.code,
+        station_code=w.station.code,
+        station_name=w.station.name,
+        district_code=w.station.district_code,
+        street_code=w.street_code,
+        name=w.name,
+        address=w.address,
+        phone=w.phone,
+        opening_hours=w.opening_hours,
+        lunch_starts=_time_or_none(w.lunch_starts),
+        lunch_ends=_time_or_none(w.lunch_ends),
+        counters=w.counters,
+        services=list(w.services),
+        latitude=None if w.latitude is None else float(w.latitude),
+        longitude=None if w.longitude is None else float(w.longitude),
+        active=w.active,
+        can_edit=window_can_edit(user=request.user, window=w),
+    )
+
+
+def _calendar_out(request: HttpRequest, w: Window) -> CalendarOut:
+    calendar = WindowCalendar.objects.filter(window=w).first()
+    if calendar is None:
+        raise WindowError(
+            "calendar_missing",
+            "该窗口还没有预约日历",
+            "This window has no capacity calendar yet",
+            status=404,
+        )
+    snapshot = calendar_snapshot(w, calendar, as_of=timezone.now())
+    data = snapshot.model_dump(mode="json", exclude={"as_of"})
+    for day in data["hours"]:
+        for key in ("opens", "closes", "lunch_starts", "lunch_ends"):
+            day[key] = day[key][:5] if day[key] else None
+    for closure in data["closures"]:
+        for key in ("starts", "ends"):
+            closure[key] = closure[key][:5] if closure[key] else None
+    return CalendarOut(**data, can_edit=window_can_edit(user=request.user, window=w))
+
+
+WindowCodePath = Annotated[
+    WindowCodeStr,
+    Path(description="窗口代码 / Window code", example=EXAMPLE_WINDOW_CODE),
+]
+BookingReferencePath = Annotated[
+    BookingReferenceStr,
+    Path(description="预约编号 / Booking reference", example=EXAMPLE_BOOKING_REFERENCE),
+]
+WINDOW_EDIT_ERRORS = error_responses(400, 401, 403, 404, *BODY_ERRORS)
+
+
+@api.get(
+    "/windows",
+    response={200: list[WindowOut], **error_responses(401, 403)},
+    tags=WINDOW_TAGS,
+    summary="辖区办证窗口 / The windows in my scope",
+    description="所管理员看到本所的窗口，分局、市局管理员看到辖区内的全部窗口（只读）；其他岗位答 "
+    "403 `role_cannot_read`。\n\n"
+    "A station administrator sees the station's windows, district and city administrators "
+    "every window of their scope (read only); other roles answer 403 `role_cannot_read`.",
+    openapi_extra=examples(responses={200: [EXAMPLE_WINDOW]}),
+)
+def list_windows(request: HttpRequest) -> list[WindowOut]:
+    return [_window_out(request, w) for w in windows_for_staff(user=request.user)]
+
+
+@api.get(
+    "/windows/{code}",
+    response={200: WindowOut, **error_responses(401, 404)},
+    tags=WINDOW_TAGS,
+    summary="查看一个窗口 / One window",
+    description="辖区内的一个窗口；辖区外或不存在的代码同样答 404。\n\n"
+    "One window in the scope; outside it or unknown answers 404 alike.",
+    openapi_extra=examples(responses={200: EXAMPLE_WINDOW, 404: EXAMPLE_WINDOW_NOT_FOUND}),
+)
+def get_window(request: HttpRequest, code: WindowCodePath) -> WindowOut:
+    return _window_out(request, window_get_for_staff(user=request.user, code=code))
+
+
+@api.post(
+    "/windows/{code}",
+    response={200: WindowOut, **WINDOW_EDIT_ERRORS},
+    tags=WINDOW_TAGS,
+    summary="修改窗口设置 / Change a window",
+    description="修改窗口的办公时间说明、午休、柜台数、办理业务、电话、地址和启用状态，保存后即发布到"
+    "网上服务平台并记入审计日志。只有窗口所属派出所的所管理员可以修改（否则 403，辖区外答 404）。"
+    "全部问题一次列出（400 `window_invalid`，见 errors：如 `lunch_outside_hours` 午休超出办公时间、"
+    "`fewer_than_bookings_per_slot`、`services_required`、`phone_format`）。\n\n"
+    "Changes the window's hours text, lunch break, counters, services, phone, address and "
+    "whether it is active; the change is published to the portal and audited. Only the "
+    "administrator of the window's station may (403 otherwise, 404 outside the scope). Every "
+    "problem at once (400 `window_invalid` with errors such as `lunch_outside_hours`, "
+    "`fewer_than_bookings_per_slot`, `services_required`, `phone_format`).",
+    openapi_extra=examples(
+        request=EXAMPLE_WINDOW_IN,
+        responses={
+            200: EXAMPLE_WINDOW,
+            400: EXAMPLE_WINDOW_INVALID,
+            403: EXAMPLE_WINDOW_FORBIDDEN,
+            404: EXAMPLE_WINDOW_NOT_FOUND,
+        },
+    ),
+)
+def update_window(request: HttpRequest, code: WindowCodePath, body: WindowIn) -> WindowOut:
+    return _window_out(request, window_update(user=request.user, code=code, data=body.model_dump()))
+
+
+@api.get(
+    "/windows/{code}/calendar",
+    response={200: CalendarOut, **error_responses(401, 404)},
+    tags=WINDOW_TAGS,
+    summary="窗口的预约日历 / A window's capacity calendar",
+    description="辖区内一个窗口的预约容量日历，与发布到网上服务平台的内容相同；辖区外、不存在或尚无"
+    "日历答 404。\n\n"
+    "The capacity calendar of a window in the scope, as published to the portal; outside the "
+    "scope, unknown or without a calendar answers 404.",
+    openapi_extra=examples(responses={200: EXAMPLE_CALENDAR, 404: EXAMPLE_WINDOW_NOT_FOUND}),
+)
+def get_calendar(request: HttpRequest, code: WindowCodePath) -> CalendarOut:
+    return _calendar_out(request, window_get_for_staff(user=request.user, code=code))
+
+
+@api.post(
+    "/windows/{code}/calendar",
+    response={200: CalendarOut, **WINDOW_EDIT_ERRORS},
+    tags=WINDOW_TAGS,
+    summary="修改预约日历 / Change a window's calendar",
+    description="整体替换窗口的预约容量日历（时段长度、每时段人数、可提前天数、最少提前时间、每日网上"
+    "预约上限、每周办公时间、节假日、调休上班日、临时停办），保存后即发布到网上服务平台并记入审计"
+    "日志；网上服务平台据此改约或取消不再符合的预约。权限同修改窗口。全部问题一次列出（400 "
+    "`window_invalid`，如 `closes_before_opens`、`workday_not_weekend` 调休上班日不是周末、"
+    "`workday_is_holiday`、`more_than_counters`、`lunch_outside_hours`）。\n\n"
+    "Replaces the window's capacity calendar as a whole (slot length, bookings per slot, "
+    "horizon, minimum notice, daily online quota, weekly hours, holidays, make-up working "
+    "days, closures); it is published to the portal, which moves or cancels the bookings that "
+    "no longer fit, and audited. Same permissions as changing the window. Every problem at "
+    "once (400 `window_invalid`, e.g. `closes_before_opens`, `workday_not_weekend`, "
+    "`workday_is_holiday`, `more_than_counters`, `lunch_outside_hours`).",
+    openapi_extra=examples(
+        request=EXAMPLE_CALENDAR_IN,
+        responses={
+            200: EXAMPLE_CALENDAR,
+            400: EXAMPLE_WINDOW_INVALID,
+            403: EXAMPLE_WINDOW_FORBIDDEN,
+            404: EXAMPLE_WINDOW_NOT_FOUND,
+        },
+    ),
+)
+def update_calendar(request: HttpRequest, code: WindowCodePath, body: CalendarIn) -> CalendarOut:
+    window_calendar_update(user=request.user, code=code, data=body.model_dump())
+    return _calendar_out(request, window_get_for_staff(user=request.user, code=code))
+
+
+def _appointment_out(a: Appointment) -> AppointmentOut:
+    return AppointmentOut(
+        reference=a.reference,
+        window_code=a.window.code,
+        window_name=a.window.name,
+        service=a.service,
+        starts_at=a.starts_at,
+        ends_at=a.ends_at,
+        name=a.name,
+        phone=a.phone_masked,
+        application_reference=a.application_reference,
+        status=a.status,
+        cancel_reason=a.cancel_reason,
+        marked_at=a.marked_at,
+    )
+
+
+@api.get(
+    "/appointments/today",
+    response={200: list[AppointmentOut], **error_responses(401, 403)},
+    tags=APPOINTMENT_TAGS,
+    summary="今日预约 / Today's appointments",
+    description="本所今天的全部预约（含已取消的），按时间排列。只有本所受理民警和所管理员可以查看"
+    "（否则 403 `role_cannot_read`）；读取记入审计日志。\n\n"
+    "Today's appointments at the officer's station by time, cancelled ones included. Window "
+    "clerks and the station administrator only (403 `role_cannot_read` otherwise); the read "
+    "is audited.",
+    openapi_extra=examples(
+        responses={200: [EXAMPLE_APPOINTMENT], 403: EXAMPLE_APPOINTMENTS_FORBIDDEN}
+    ),
+)
+def list_appointments_today(request: HttpRequest) -> list[AppointmentOut]:
+    rows = appointments_today_for_staff(user=request.user, purpose="api_appointments_today")
+    return [_appointment_out(a) for a in rows]
+
+
+ATTENDANCE_ERRORS = error_responses(401, 403, 404, 409, 413, 415)
+
+
+@api.post(
+    "/appointments/{reference}/check-in",
+    response={200: AppointmentOut, **ATTENDANCE_ERRORS},
+    tags=APPOINTMENT_TAGS,
+    summary="到场签到 / Check in",
+    description="居民已到窗口：标记为已到场，并告知网上服务平台。只能在预约当天"
+    "（409 `not_today`），对已取消（409 `cancelled`）或已标记（409 `already_marked`）的预约"
+    "不能操作；其他派出所的预约答 404。\n\n"
+    "The resident has arrived: marks the appointment checked in and tells the portal. Only on "
+    "the appointment's day (409 `not_today`), never on a cancelled (409 `cancelled`) or "
+    "already marked one (409 `already_marked`); another station's appointment answers 404.",
+    openapi_extra=examples(
+        responses={
+            200: {
+                **EXAMPLE_APPOINTMENT,
+                "status": "checked_in",
+                "marked_at": "2026-12-01T08:55:00+08:00",
+            },
+            404: EXAMPLE_APPOINTMENT_NOT_FOUND,
+            409: EXAMPLE_ALREADY_MARKED,
+        }
+    ),
+)
+def check_in_appointment(request: HttpRequest, reference: BookingReferencePath) -> AppointmentOut:
+    return _appointment_out(appointment_check_in(user=request.user, reference=reference))
+
+
+@api.post(
+    "/appointments/{reference}/no-show",
+    response={200: AppointmentOut, **ATTENDANCE_ERRORS},
+    tags=APPOINTMENT_TAGS,
+    summary="标记未到场 / Mark a no-show",
+    description="预约时段结束居民仍未到：标记为未到场，并告知网上服务平台。时段结束前答 409 "
+    "`slot_not_over`；其余规则同到场签到。\n\n"
+    "The slot is over and the resident has not come: marks a no-show and tells the portal. "
+    "Before the slot ends it answers 409 `slot_not_over`; otherwise as check-in.",
+    openapi_extra=examples(
+        responses={
+            200: {
+                **EXAMPLE_APPOINTMENT,
+                "status": "no_show",
+                "marked_at": "2026-12-01T09:25:00+08:00",
+            },
+            404: EXAMPLE_APPOINTMENT_NOT_FOUND,
+            409: EXAMPLE_ALREADY_MARKED,
+        }
+    ),
+)
+def no_show_appointment(request: HttpRequest, reference: BookingReferencePath) -> AppointmentOut:
+    return _appointment_out(appointment_mark_no_show(user=request.user, reference=reference))

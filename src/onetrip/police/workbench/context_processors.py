@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from onetrip.police.accounts.selectors import staff_may_operate_ferry, staff_profile
+from onetrip.police.appointments.selectors import appointments_may_use
 from onetrip.police.permits.selectors import permit_may_use_queue
+from onetrip.police.stations.selectors import coverage_may_view, window_may_manage
 
 
 def workbench(request: HttpRequest) -> dict[str, bool]:
@@ -13,4 +15,7 @@ def workbench(request: HttpRequest) -> dict[str, bool]:
     return {
         "may_operate_ferry": staff_may_operate_ferry(profile),
         "may_review_permits": permit_may_use_queue(profile),
+        "may_manage_windows": window_may_manage(profile),
+        "may_see_appointments": appointments_may_use(profile),
+        "may_see_coverage": coverage_may_view(profile),
     }

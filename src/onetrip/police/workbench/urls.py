@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import ferry_views, permit_views, views
+from . import ferry_views, permit_views, views, window_views
 
 app_name = "workbench"
 
@@ -22,6 +22,21 @@ urlpatterns = [
         permit_views.document,
         name="permit_document",
     ),
+    path("windows/", window_views.windows, name="windows"),
+    path("windows/<str:code>/", window_views.window_edit, name="window_edit"),
+    path("windows/<str:code>/calendar/", window_views.calendar_edit, name="window_calendar"),
+    path("appointments/", window_views.appointments_today, name="appointments_today"),
+    path(
+        "appointments/<str:reference>/check-in/",
+        window_views.appointment_check_in_view,
+        name="appointment_check_in",
+    ),
+    path(
+        "appointments/<str:reference>/no-show/",
+        window_views.appointment_no_show_view,
+        name="appointment_no_show",
+    ),
+    path("coverage/", window_views.coverage, name="coverage"),
     path("ferry/", ferry_views.ferry_home, name="ferry"),
     path(
         "ferry/quarantine/<int:quarantine_id>/",
