@@ -10,6 +10,8 @@ import hashlib
 import os
 import re
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,3 +79,33 @@ def file_delete(*, zone: str, name: str) -> None:
         _path(zone, name).unlink(missing_ok=True)
     except StoredFileMissing:
         return
+
+
+def file_orphans_delete(
+    *, zone: str, kept: Callable[[list[str]], set[str]], older_than_seconds: float = 3600
+) -> int:
+    """Delete stored files that no row refers to: a file written in a transaction that rolled
+    back (a refused batch, a crash between the write and the commit) would otherwise keep a
+    person's document on disk for ever. `kept(names)` answers which of `names` rows still refer
+    to; files younger than `older_than_seconds` are left, as their transaction may still be
+    open. Leftover temporary files of that age go too. Returns how many files were deleted."""
+    root = _root(zone)
+    if not root.exists():
+        return 0
+    cutoff = time.time() - older_than_seconds
+    deleted = 0
+    for shard in sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink()):
+        old = {
+            path.name: path
+            for path in shard.iterdir()
+            if path.is_file() and not path.is_symlink() and path.stat().st_mtime < cutoff
+        }
+        names = [name for name in old if _NAME.match(name)]
+        keep = kept(names) if names else set()
+        for name, path in old.items():
+            if name in keep:
+                continue
+            if _NAME.match(name) or name.endswith(".tmp"):
+                path.unlink(missing_ok=True)
+                deleted += 1
+    return deleted
