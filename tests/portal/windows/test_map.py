@@ -37,7 +37,7 @@ def test_a_dot_per_active_window_and_a_circle_per_district(client):
     assert sorted(dots(svg)) == sorted([BEISHAN, XIXI, HUBIN, QIANDAOHU])
     assert CUIYUAN_CLOSED not in svg
     assert len(re.findall(r"<a href=\"\?district=[0-9]{6}\" data-district=", svg)) == 13
-    for name in ("上城区", "西湖区", "淳安县", "建德市"):
+    for name in ("临平区", "萧山区", "淳安县", "建德市"):
         assert f">{name}</text>" in svg
     assert "另有 1 个窗口暂无位置信息" in html
 
@@ -96,3 +96,18 @@ def test_199_windows_make_one_light_svg(client):
     assert viewbox is not None
     width, height = float(viewbox.group(1)), float(viewbox.group(2))
     assert all(0 <= float(x) <= width and 0 <= float(y) <= height for x, y in coordinates)
+
+
+def test_the_city_centre_zooms_in_to_its_four_districts(client):
+    publish_all()
+    # On the whole city's map a frame around the crowded centre links to its zoom.
+    svg = svg_of(client.get("/windows/map/").content.decode())
+    assert '<a href="?district=core" class="map-core" id="map-core">' in svg
+    assert ">上城区</text>" not in svg  # its label would sit among its neighbours'
+    html = client.get("/windows/map/?district=core").content.decode()
+    assert sorted(dots(svg_of(html))) == sorted([BEISHAN, XIXI, HUBIN])
+    assert '<option value="core" selected>' in html
+    assert 'id="map-core"' not in html and ">上城区</text>" in html
+    # An unknown area is the whole city.
+    html = client.get("/windows/map/?district=nowhere").content.decode()
+    assert len(dots(svg_of(html))) == 4

@@ -197,7 +197,7 @@ def test_the_list_is_paged_and_the_pages_keep_the_search(client):
     publish(HUBIN)
     html = page(client, "/windows/?district=330106")
     assert len(listed(html)) == PAGE_SIZE
-    assert 'href="?district=330106&amp;page=2"' in html
+    assert 'href="?district=330106&amp;page=2#results"' in html
     html = page(client, "/windows/?district=330106&page=2")
     assert len(listed(html)) == 5 and HUBIN not in listed(html)
     assert '<ol class="window-list" start="21">' in html

@@ -11,7 +11,7 @@ import datetime as dt
 import importlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import Any
 
@@ -328,6 +328,7 @@ class MapDistrict:
     y: float
     r: float
     windows: int  # active windows in the whole district, drawn or not
+    labelled: bool = True  # False where the label would sit among its neighbours' labels
 
 
 @dataclass(frozen=True)
@@ -348,15 +349,26 @@ class DirectoryMap:
     here: tuple[float, float] | None
     unplaced: int  # active windows without coordinates, not drawn
     dot_r: float
+    # On the whole city's map, the frame (x, y, width, height) around the city centre's
+    # crowded districts, a link that zooms to them.
+    core_box: tuple[float, float, float, float] | None = None
 
 
-def directory_map(*, district: str = "", origin: Point | None = None) -> DirectoryMap:
+# Areas the map can zoom to besides one district: the city centre's four districts, whose windows
+# crowd into a few pixels on the whole city's map.
+MAP_AREAS: dict[str, tuple[str, ...]] = {"core": ("330102", "330105", "330106", "330108")}
+MAP_AREA_LABELS: dict[str, Promise] = {"core": gettext_lazy("城区中心（上城、拱墅、西湖、滨江）")}
+
+
+def directory_map(*, area: str = "", origin: Point | None = None) -> DirectoryMap:
     """The city's 13 districts as labelled circles at their approximate centres and every active
-    window as a dot (within `district` when given, which zooms to it), with "you are here"."""
+    window as a dot, with "you are here". `area` (a district code or a key of `MAP_AREAS`)
+    zooms to its districts' windows; empty shows the whole city."""
     centres = {d.code: Point(*d.centroid) for d in divisions.districts() if d.centroid is not None}
+    zoomed = MAP_AREAS.get(area, (area,) if area else ())
     windows = windows_active()
-    if district:
-        windows = windows.filter(district_code=district)
+    if zoomed:
+        windows = windows.filter(district_code__in=zoomed)
     placed: list[tuple[Window, Point]] = []
     unplaced = 0
     for w in windows.only("code", "name", "address", "district_code", "latitude", "longitude"):
@@ -366,10 +378,7 @@ def directory_map(*, district: str = "", origin: Point | None = None) -> Directo
         else:
             placed.append((w, point))
     shown: list[Point] = [p for _, p in placed]
-    if district and district in centres:
-        shown.append(centres[district])
-    elif not district:
-        shown.extend(centres.values())
+    shown.extend(c for code, c in centres.items() if not zoomed or code in zoomed)
     if origin is not None:
         shown.append(origin)
     if not shown:
@@ -397,6 +406,19 @@ def directory_map(*, district: str = "", origin: Point | None = None) -> Directo
             )
         )
     dots = [MapDot(w.code, w.name, w.address, *projection.xy(p)) for w, p in placed]
+    core_box = None
+    if not zoomed:
+        core = MAP_AREAS["core"]
+        corners = [projection.xy(c) for code, c in centres.items() if code in core]
+        corners += [projection.xy(p) for w, p in placed if w.district_code in core]
+        if corners:
+            pad = 12.0
+            left = min(x for x, _ in corners) - pad
+            top = min(y for _, y in corners) - pad
+            width = max(x for x, _ in corners) + pad - left
+            height = max(y for _, y in corners) + pad - top
+            core_box = (round(left, 1), round(top, 1), round(width, 1), round(height, 1))
+            districts_drawn = [replace(d, labelled=d.code not in core) for d in districts_drawn]
     return DirectoryMap(
         width=projection.width,
         height=projection.height,
@@ -404,5 +426,7 @@ def directory_map(*, district: str = "", origin: Point | None = None) -> Directo
         dots=dots,
         here=projection.xy(origin) if origin is not None else None,
         unplaced=unplaced,
-        dot_r=6.0 if len(dots) > 60 else 9.0,
+        # Big enough to tap when zoomed in; small enough not to cover each other city-wide.
+        dot_r=12.0 if zoomed else 6.0,
+        core_box=core_box,
     )

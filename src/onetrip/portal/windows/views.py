@@ -31,6 +31,8 @@ from .errors import LocationInvalid, WindowNotFound, location_out_of_range
 from .geo import Point
 from .models import Window
 from .selectors import (
+    MAP_AREA_LABELS,
+    MAP_AREAS,
     WindowHit,
     directory_map,
     distance_km,
@@ -75,6 +77,10 @@ class Origin:
     def query(self) -> str:
         """For links: the starting point and what is carried on."""
         return urlencode([*self.params, *self.carried])
+
+    @property
+    def from_community(self) -> bool:
+        return any(key == "community" for key, _ in self.params)
 
     @property
     def application(self) -> str:
@@ -277,16 +283,24 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
 def city_map(request: HttpRequest) -> HttpResponse:
     """The schematic map: districts as labelled circles, windows as dots that link to their
     pages, "you are here" when a starting point is known; a district zooms in."""
-    district = _district(request.GET.get("district", ""))
+    area = request.GET.get("district", "")
+    if area not in MAP_AREAS:
+        area = _district(area)
     origin = _origin(request.GET)
-    drawn = directory_map(district=district, origin=origin.point)
+    drawn = directory_map(area=area, origin=origin.point)
+    if area in MAP_AREAS:
+        area_name = str(MAP_AREA_LABELS[area])
+    else:
+        area_name = district_name(area) if area else ""
     # Each dot links to its window; the URL is split around the code once, not reversed 199 times.
     detail_prefix, detail_rest = reverse("windows:detail", args=["CODE"]).split("CODE")
     context = {
         **_common_context(origin),
         "map": drawn,
-        "district": district,
-        "district_name": district_name(district) if district else "",
+        "district": area,
+        "district_name": area_name,
+        "areas": list(MAP_AREA_LABELS.items()),
+        "list_query": "" if area in MAP_AREAS else area,
         "districts": [d for d in divisions.districts() if d.current],
         "detail_prefix": detail_prefix,
         "detail_suffix": detail_rest + (f"?{origin.query}" if origin.query else ""),
