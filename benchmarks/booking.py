@@ -192,7 +192,7 @@ async def run_phases(
                 reference = answer.json()["reference"]
                 await call(
                     c, steps["confirm"], "POST", f"/api/v1/booking/bookings/{reference}/confirm",
-                    body={}, headers=auth,
+                    body={"name": "王伟"}, headers=auth,
                 )  # fmt: skip
                 return
 
