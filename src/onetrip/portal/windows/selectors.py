@@ -20,6 +20,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
 from onetrip.common import divisions
+from onetrip.portal.booking.calendar import Rules
 
 from . import geo
 from .errors import WindowNotFound, community_unknown, location_incomplete, location_out_of_range
@@ -177,9 +178,10 @@ def window_get(*, code: str) -> Window:
 
 
 def _booking_engine() -> ModuleType | None:
-    """The booking engine's selectors, imported when first needed: booking builds on this
-    app's models (importing it at load time would be circular), and the directory works, without
-    slots, where booking is not installed."""
+    """The booking engine's selectors, imported when a slot is first asked for: the directory
+    keeps working, without slots, where they cannot be imported (a deployment or test that
+    leaves the booking app out). Its pure calendar reading (`booking.calendar`) has no such
+    dependencies and is imported directly."""
     name = "onetrip.portal.booking.selectors"
     try:
         return importlib.import_module(name)
@@ -250,44 +252,36 @@ class DayHours:
     closure_reason: str = ""
 
 
-def _time(value: Any) -> dt.time | None:
-    return dt.time.fromisoformat(value) if value else None
-
-
-def window_day(*, calendar: WindowCalendar, day: dt.date) -> DayHours:
-    """A day's hours from the published calendar: a holiday closes the day, a make-up working
-    day (调休) takes the hours of the weekday it stands for, a one-off closure closes the day or
-    part of it. The booking engine decides which slots are free; this only says when the window
-    is open."""
-    iso = day.isoformat()
-    closures = [c for c in calendar.closures if c.get("date") == iso]
-    whole_closure = next((c for c in closures if not c.get("starts")), None)
-    if iso in calendar.holidays:
+def window_day(*, rules: Rules, calendar: WindowCalendar, day: dt.date) -> DayHours:
+    """A day's hours as a resident reads them. Which hours a day is worked with (a holiday
+    closed, a make-up working day with its stand-in weekday's hours, closures) is the booking
+    engine's reading of the calendar (`booking.calendar.Rules`), so the week shown and the
+    slots offered never disagree; this adds only the words (the closure's reason)."""
+    weekday = rules.weekday_of(day)
+    if weekday is None:
         return DayHours(day, is_open=False, note="holiday")
-    if whole_closure is not None:
-        return DayHours(
-            day, is_open=False, note="closure", closure_reason=whole_closure.get("reason", "")
-        )
-    weekday = day.weekday()
-    note = "regular"
-    for workday in calendar.workdays:
-        if workday.get("date") == iso:
-            weekday, note = int(workday["as_weekday"]), "workday"
-    hours = next((h for h in calendar.hours if h.get("weekday") == weekday), None)
-    if hours is None:
+    closures = rules.closures.get(day, ())
+    reasons = [c.get("reason", "") for c in calendar.closures if c.get("date") == day.isoformat()]
+    reason = next((r for r in reasons if r), "")
+    if any(c.starts is None and c.ends is None for c in closures):
+        return DayHours(day, is_open=False, note="closure", closure_reason=reason)
+    hours = rules.hours.get(weekday, ())
+    if not hours:
         return DayHours(day, is_open=False, note="closed")
+    first = hours[0]
     partial = closures[0] if closures else None
+    note = "workday" if day in rules.workdays else "regular"
     return DayHours(
         day,
         is_open=True,
-        opens=_time(hours["opens"]),
-        closes=_time(hours["closes"]),
-        lunch_starts=_time(hours.get("lunch_starts")),
-        lunch_ends=_time(hours.get("lunch_ends")),
+        opens=first.opens,
+        closes=first.closes,
+        lunch_starts=first.lunch_starts,
+        lunch_ends=first.lunch_ends,
         note="partial_closure" if partial else note,
-        closure_starts=_time(partial.get("starts")) if partial else None,
-        closure_ends=_time(partial.get("ends")) if partial else None,
-        closure_reason=partial.get("reason", "") if partial else "",
+        closure_starts=partial.starts if partial else None,
+        closure_ends=partial.ends if partial else None,
+        closure_reason=reason if partial else "",
     )
 
 
@@ -296,7 +290,11 @@ def window_week(*, window: Window, today: dt.date) -> list[DayHours]:
     calendar = getattr(window, "calendar", None)
     if calendar is None:
         return []
-    return [window_day(calendar=calendar, day=today + dt.timedelta(days=n)) for n in range(7)]
+    rules = Rules.of(calendar)
+    return [
+        window_day(rules=rules, calendar=calendar, day=today + dt.timedelta(days=n))
+        for n in range(7)
+    ]
 
 
 # --- Names and the published list ---------------------------------------------------------------
