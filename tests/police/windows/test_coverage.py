@@ -38,8 +38,14 @@ def test_coverage_counts_communities_within_the_radius_and_lists_the_others_fart
     near = Place("C1", "近社区", 30.03, 120.0)  # 3.34 km
     edge = Place("C2", "圈外社区", 30.04, 120.0)  # 4.45 km
     farther = Place("C3", "更远社区", 30.2, 120.0)  # 22 km from W1
-    result = coverage_of([near, edge, farther], [window, far_window])
+    result = coverage_of(
+        [near, edge, farther], [window, far_window], groups={"C1": "一组", "C": "全部"}
+    )
     assert (result.communities, result.covered) == (3, 1)
+    assert [(g.name, g.communities, g.covered) for g in result.groups] == [
+        ("一组", 1, 1),
+        ("全部", 3, 1),
+    ]
     assert result.share == pytest.approx(1 / 3)
     assert [o.community.code for o in result.outside] == ["C3", "C2"]
     assert result.outside[1].nearest == window
@@ -63,6 +69,7 @@ def test_city_admin_sees_the_share_the_model_and_the_communities_outside(city_ad
     text = page.content.decode()
     assert "每小时15公里" in text and "3.75公里" in text
     assert "代表点" in text
+    assert "各区县覆盖率" in text and "西湖区" in text
     assert "圈外社区" in text or "所有社区（村）都在15分钟服务圈内" in text
 
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
 
@@ -60,6 +60,20 @@ class Outside:
 
 
 @dataclass(frozen=True)
+class GroupShare:
+    """The coverage of one group of communities (a district)."""
+
+    code: str
+    name: str
+    communities: int
+    covered: int
+
+    @property
+    def share(self) -> float:
+        return self.covered / self.communities if self.communities else 0.0
+
+
+@dataclass(frozen=True)
 class Coverage:
     radius_km: float
     speed_kmh: float
@@ -67,6 +81,7 @@ class Coverage:
     communities: int
     covered: int
     outside: list[Outside]
+    groups: list[GroupShare] = field(default_factory=list)
 
     @property
     def share(self) -> float:
@@ -95,9 +110,12 @@ def coverage_of(
     *,
     speed_kmh: float = SPEED_KMH,
     minutes: int = TRAVEL_MINUTES,
+    groups: Mapping[str, str] | None = None,
 ) -> Coverage:
     """Which communities have a window within `minutes` at `speed_kmh` in a straight line; the
-    others listed farthest first, each with its nearest window (None when there is no window)."""
+    others listed farthest first, each with its nearest window (None when there is no window).
+    With `groups` ({code prefix: name}, e.g. the districts) the share of each group too, so
+    the gaps show where they are."""
     radius = radius_km(speed_kmh=speed_kmh, minutes=minutes)
     covered = 0
     outside: list[Outside] = []
@@ -114,6 +132,11 @@ def coverage_of(
         else:
             outside.append(Outside(community, nearest, None if nearest is None else best))
     outside.sort(key=lambda o: (-(o.distance_km or math.inf), o.community.code))
+    shares = []
+    for prefix, name in (groups or {}).items():
+        total = sum(c.code.startswith(prefix) for c in communities)
+        missed = sum(o.community.code.startswith(prefix) for o in outside)
+        shares.append(GroupShare(prefix, name, total, total - missed))
     return Coverage(
         radius_km=radius,
         speed_kmh=speed_kmh,
@@ -121,6 +144,7 @@ def coverage_of(
         communities=len(communities),
         covered=covered,
         outside=outside,
+        groups=shares,
     )
 
 

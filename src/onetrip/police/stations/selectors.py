@@ -141,4 +141,10 @@ def coverage_for_staff(*, user: Any) -> Coverage:
         Place(w.code, w.name, float(w.latitude or 0), float(w.longitude or 0))
         for w in active_windows().exclude(latitude=None).exclude(longitude=None)
     ]
-    return coverage_of(communities, windows, speed_kmh=SPEED_KMH, minutes=TRAVEL_MINUTES)
+    return coverage_of(
+        communities,
+        windows,
+        speed_kmh=SPEED_KMH,
+        minutes=TRAVEL_MINUTES,
+        groups={d.code: d.name for d in city.districts()},
+    )
