@@ -81,7 +81,7 @@ def test_every_form_is_get_and_the_page_needs_no_script(client):
     # The position button appears only when the script runs; the community choice does not
     # need it.
     assert 'id="locate-block" hidden' in html
-    assert re.search(r'<script src="[^"]*windows/locate\.js" defer></script>', html)
+    assert re.search(r'<script src="[^"]*windows/directory\.js" defer></script>', html)
     assert '<select id="community" name="community">' in html
 
 
