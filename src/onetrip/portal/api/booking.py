@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from ninja import Field, Path, Query, Router, Schema, Status
+from pydantic import BaseModel
 
 from onetrip.common.api import (
     code_list,
@@ -116,7 +117,10 @@ CAPTCHA_REQUIRED = {
 NOT_FOUND = {"code": "not_found", "message": "未找到该预约", "message_en": "Booking not found"}
 
 
-class SlotOut(Schema):
+class SlotOut(BaseModel):
+    """Plain pydantic (not a ninja Schema): a listing holds hundreds of slots, and ninja's
+    per-object attribute wrapper made validating them most of the request's time."""
+
     starts_at: dt.datetime = Field(
         description="开始时间（北京时间）/ Start (Asia/Shanghai)", examples=[EXAMPLE_START]
     )
@@ -131,7 +135,7 @@ class SlotOut(Schema):
     )
 
 
-class DayOut(Schema):
+class DayOut(BaseModel):
     day: dt.date = Field(description="日期 / Day", examples=["2026-12-03"])
     open: bool = Field(description="当天办公 / The window works that day", examples=[True])
     full: bool = Field(
