@@ -299,11 +299,12 @@ def _mark(request: HttpRequest, reference: str, *, no_show: bool) -> HttpRespons
         raise Http404(exc.message) from exc
     except ApplicationError as exc:
         return _today(request, error=exc.message, status=exc.status)
+    # The reference, not the name: a message may travel in a cookie.
     messages.success(
         request,
-        _("已标记 %(ref)s 未到场") % {"ref": appointment.reference}
+        _("已标记预约 %(ref)s 未到场") % {"ref": appointment.reference}
         if no_show
-        else _("%(name)s 已到场签到") % {"name": appointment.name},
+        else _("预约 %(ref)s 已到场签到") % {"ref": appointment.reference},
     )
     return redirect("workbench:appointments_today")
 
