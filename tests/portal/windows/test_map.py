@@ -111,3 +111,10 @@ def test_the_city_centre_zooms_in_to_its_four_districts(client):
     # An unknown area is the whole city.
     html = client.get("/windows/map/?district=nowhere").content.decode()
     assert len(dots(svg_of(html))) == 4
+
+
+def test_the_window_whose_page_led_here_stands_out(client):
+    publish_all()
+    svg = svg_of(client.get(f"/windows/map/?district=330106&window={XIXI}").content.decode())
+    assert f'class="map-dot map-dot--current" data-code="{XIXI}" aria-current="location">' in svg
+    assert dots(svg) == [BEISHAN]  # the others as usual

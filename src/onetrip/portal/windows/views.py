@@ -273,7 +273,12 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
         "week": window_week(window=window, today=timezone.localdate(now)),
         "today": timezone.localdate(now),
         "map_query": "&".join(
-            q for q in (urlencode({"district": window.district_code}), origin.query) if q
+            q
+            for q in (
+                urlencode({"district": window.district_code, "window": window.code}),
+                origin.query,
+            )
+            if q
         ),
     }
     return render(request, "windows/detail.html", context)
@@ -298,6 +303,8 @@ def city_map(request: HttpRequest) -> HttpResponse:
         **_common_context(origin),
         "map": drawn,
         "district": area,
+        # The window whose page led here, drawn apart from the others.
+        "current": request.GET.get("window", "")[:24],
         "district_name": area_name,
         "areas": list(MAP_AREA_LABELS.items()),
         "list_query": "" if area in MAP_AREAS else area,
