@@ -133,6 +133,16 @@ def test_nearest_to_a_chosen_community(client):
     assert '<option value="330102003001" selected>' in html
 
 
+def test_listing_the_communities_comes_back_to_the_form_not_to_the_results(client):
+    """The searches land on their results (#results); listing a district's communities lands
+    where the resident chooses one of them next."""
+    html = page(client, "/windows/")
+    button = re.search(r'<button[^>]*id="list-communities"[^>]*>', html).group(0)
+    assert 'formaction="/windows/#near-form"' in button
+    assert 'id="near-form"' in html and 'id="community"' in html
+    assert 'action="/windows/#results" class="card" id="near-form"' in html
+
+
 def test_a_community_of_another_district_than_the_one_now_chosen_is_ignored(client):
     publish_all()
     html = page(client, "/windows/?near_district=330106&community=330102003001&list=1")
