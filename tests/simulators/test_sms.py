@@ -153,3 +153,36 @@ def test_module_runs_as_a_command(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=5)
+
+
+def test_a_burst_of_senders_connecting_at_once_is_accepted(sim):
+    """50 connections opened before any is served are all answered. The listen backlog holds
+    them all (socketserver's default of 5 left the kernel dropping the rest until the senders
+    retried, seconds later, which a sender with a short timeout saw as a transport error)."""
+    import socket
+
+    from onetrip.simulators.sms import SmsServer
+
+    assert SmsServer.request_queue_size >= 50
+
+    host, port = sim.url.removeprefix("http://").split(":")
+    body = (
+        '{"to": "13800138000", "sign": "x", "template": "login_code", "text": "t", '
+        '"client_ref": "%s"}'
+    )
+    sockets = []
+    for n in range(50):
+        s = socket.create_connection((host, int(port)), timeout=10)
+        payload = (body % f"burst-{n}").encode()
+        s.sendall(
+            b"POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
+            + payload
+        )
+        sockets.append(s)
+    answers = []
+    for s in sockets:
+        with s:
+            answers.append(s.makefile("rb").readline())
+    assert all(a.startswith(b"HTTP/1.0 202") or a.startswith(b"HTTP/1.1 202") for a in answers)
+    assert len(sim.messages()) == 50

@@ -140,6 +140,9 @@ class FailurePlan:
 
 class SmsServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default listen backlog is 5: a burst of senders (50 residents asking for
+    # codes at once) had connections refused or reset before a thread could accept them.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], store: MessageStore) -> None:
         super().__init__(address, SmsRequestHandler)
