@@ -16,7 +16,8 @@ Per stack, against `make up`'s own process tree (`onetrip up`, started by `bench
    slots, no sign-in), and booking: each client takes its next resident, lists the first of
    --windows windows' slots, holds the earliest free slot (POST /holds) and confirms it
    (POST /bookings/{ref}/confirm). All clients chase the same earliest slots, so every seat is
-   raced for; "该时段已约满" (409 slot_full) is an expected answer, counted apart.
+   raced for; "该时段已约满" (409 slot_full) and a day's quota used up (409 day_full) are
+   expected answers, counted apart.
 4. Overbooked slots: booked bookings per (window, start) above the calendar's counters per
    slot, and slot counters above it, read straight from the portal's database (must be 0).
 
@@ -50,6 +51,8 @@ from portal import (
 )
 
 RESIDENTS_PER_CLIENT = 40
+# What a hold may answer when the race is lost: the slot, or the day's online quota, is taken.
+FULL = ("slot_full", "day_full")
 # Raised for the run: every simulated resident comes from 127.0.0.1 and books as fast as it can.
 RAISED = {
     "ONETRIP_BOOKING_HOLDS_PER_RESIDENT_PER_HOUR": "1000000",
@@ -183,7 +186,7 @@ async def run_phases(
                     await c.close()
                     steps["hold"].record(began, None, 201, str(exc))
                     return
-                if answer.status == 409 and answer.json().get("code") == "slot_full":
+                if answer.status == 409 and answer.json().get("code") in FULL:
                     steps["hold"].latencies.append(time.perf_counter() - began)
                     full += 1
                     continue
@@ -227,7 +230,7 @@ def report(stack: Stack, steps: dict[str, Step], full: int, overbooked: int, boo
             print(f"      e.g. {example}")
     share = steps["slots"].rate / steps["ceiling"].rate
     print(f"  slots    {share:.0%} of the ceiling's req/s (goal ≥ 50 %, p99 ≤ 150 ms)")
-    print(f"  holds answered 该时段已约满 (slot_full): {full}; bookings made: {booked}")
+    print(f"  holds answered full (slot_full or day_full): {full}; bookings made: {booked}")
     print(f"  OVERBOOKED SLOTS: {overbooked}")
     logs = stack.root / "up.log"
     print(
