@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable
-from typing import Any, TypedDict
+from collections.abc import Iterable, Sequence
+from typing import Any, TypedDict, TypeVar
 
-from django.db import router, transaction
+from django.conf import settings
+from django.db import models, router, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from stdnum.cn import ric
 
@@ -21,11 +23,14 @@ from onetrip.common.audit_chain import (
     parse_anchor_line,
     verify_chain,
 )
+from onetrip.common.search import staff_search_key
 
 from .anchors import locked_anchor_file
 from .keys import anchor_path, audit_keys, current_audit_key, declared_legacy_through
 from .models import AuditEvent, AuditHead
 from .selectors import chain_rows
+
+M = TypeVar("M", bound=models.Model)
 
 SYSTEM_ACTOR = "system"
 
@@ -213,6 +218,43 @@ def audit_read_personal_data(
         purpose=purpose,
         detail={"fields": sorted(set(fields))},
     )
+
+
+def audited_queue_page(
+    rows: QuerySet[M],
+    *,
+    user: Any,
+    status: str,
+    query: str,
+    order_by: Sequence[str],
+    object_type: str,
+    fields: Sequence[str],
+    purpose: str,
+) -> list[M]:
+    """One page of a staff queue (`rows`, already scoped to the user), with the audit row of
+    the read: the queue of `status`, or with `query` (a reference, phone or ID number, read by
+    `staff_search_key`) a search across every status, audited with the kind of key and never its
+    value. The page is capped at `ONETRIP_QUEUE_PAGE_SIZE`; an empty page reads nobody's data and
+    writes no row unless it was a search by a person's number."""
+    searched_by = ""
+    if query.strip():
+        found = staff_search_key(query)
+        if found is None:
+            return []
+        searched_by, lookup = found
+        rows = rows.filter(**lookup)
+    else:
+        rows = rows.filter(status=status)
+    page = list(rows.order_by(*order_by)[: settings.ONETRIP_QUEUE_PAGE_SIZE])
+    if page or searched_by in ("phone", "id_number"):
+        audit_read_personal_data(
+            user=user,
+            object_type=object_type,
+            object_id=f"search:{searched_by}" if searched_by else f"queue:{status}",
+            fields=list(fields),
+            purpose=f"search_by_{searched_by}:{purpose}" if searched_by else purpose,
+        )
+    return page
 
 
 class AnchorRefused(RuntimeError):

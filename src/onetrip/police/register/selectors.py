@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, QuerySet
 
-from onetrip.common.search import staff_search_key
 from onetrip.police.accounts.selectors import staff_profile, station_codes_in_scope
-from onetrip.police.audit.services import audit_actor, audit_read_personal_data, audit_record
+from onetrip.police.audit.services import (
+    audit_actor,
+    audit_read_personal_data,
+    audit_record,
+    audited_queue_page,
+)
 
 from .errors import DeclarationNotFound
 from .models import RegistrationStatus, ResidenceDeclaration
@@ -112,26 +115,16 @@ def declaration_queue_for_staff(
     phone or ID number is audited as such, with the kind of key and never its value. The page
     is capped at `ONETRIP_QUEUE_PAGE_SIZE` rows; an empty page reads nobody's data and writes
     no row unless it was a search by a person's number."""
-    qs = declarations_visible_to(user=user)
-    searched_by = ""
-    if query.strip():
-        found = staff_search_key(query)
-        if found is None:
-            return []
-        searched_by, lookup = found
-        qs = qs.filter(**lookup)
-    else:
-        qs = qs.filter(status=status)
-    rows = list(qs.order_by("received_at", "id")[: settings.ONETRIP_QUEUE_PAGE_SIZE])
-    if rows or searched_by in ("phone", "id_number"):
-        audit_read_personal_data(
-            user=user,
-            object_type=OBJECT_TYPE,
-            object_id=f"search:{searched_by}" if searched_by else f"queue:{status}",
-            fields=list(LIST_FIELDS),
-            purpose=f"search_by_{searched_by}:{purpose}" if searched_by else purpose,
-        )
-    return rows
+    return audited_queue_page(
+        declarations_visible_to(user=user),
+        user=user,
+        status=status,
+        query=query,
+        order_by=("received_at", "id"),
+        object_type=OBJECT_TYPE,
+        fields=LIST_FIELDS,
+        purpose=purpose,
+    )
 
 
 def declaration_counts_for_staff(*, user: User) -> dict[str, int]:
