@@ -97,3 +97,29 @@ def test_the_waitlist_through_the_api(booking_window, residents):
         f"/api/v1/booking/waitlist/{joined.json()['id']}/leave", content_type="application/json"
     )
     assert left.json()["status"] == "left"
+
+
+def test_a_cached_slot_listing_is_dropped_when_a_seat_of_its_window_is_taken(
+    booking_window, residents, settings, django_capture_on_commit_callbacks
+):
+    """The listing may come from the cache (ONETRIP_BOOKING_SLOTS_CACHE_SECONDS), but never
+    outlives a hold of that window: the seat's transaction drops it on commit."""
+    settings.ONETRIP_BOOKING_SLOTS_CACHE_SECONDS = 600
+    window = booking_window(min_notice_minutes=30, counters_per_slot=1)
+    [me] = residents(1)
+    path = f"/api/v1/booking/windows/{window.code}/slots"
+    anyone = Client(HTTP_HOST="portal.testserver")
+
+    def free_of(starts_at: str) -> int:
+        listing = anyone.get(path).json()
+        return next(
+            s["free"] for d in listing["days"] for s in d["slots"] if s["starts_at"] == starts_at
+        )
+
+    first = next(s for d in anyone.get(path).json()["days"] for s in d["slots"] if s["free"])
+    assert free_of(first["starts_at"]) == 1
+    body = {"window_code": window.code, "service": "permit_first", "starts_at": first["starts_at"]}
+    with django_capture_on_commit_callbacks(execute=True):
+        held = api(me).post("/api/v1/booking/holds", body, content_type="application/json")
+    assert held.status_code == 201
+    assert free_of(first["starts_at"]) == 0

@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -30,6 +32,7 @@ from onetrip.portal.booking.selectors import (
     active_window,
     booking_of_resident,
     bookings_of,
+    slot_listing_key,
     waitlist_of,
     window_days,
 )
@@ -41,6 +44,7 @@ from onetrip.portal.booking.services import (
     waitlist_join,
     waitlist_leave,
 )
+from onetrip.portal.windows.models import Window
 
 from .auth import ResidentBearer
 
@@ -392,8 +396,19 @@ def window_slots(
         dt.date | None,
         Query(description="只看这一天（可省略）/ Only this day (optional)", example="2026-12-03"),
     ] = None,
-) -> WindowSlotsOut:
+) -> HttpResponse:
     window = active_window(code)
+    seconds = settings.ONETRIP_BOOKING_SLOTS_CACHE_SECONDS
+    key = slot_listing_key(window.pk, day)
+    cached = cache.get(key) if seconds else None
+    if cached is None:
+        cached = _slot_listing(window, day).model_dump_json()
+        if seconds:
+            cache.set(key, cached, seconds)
+    return HttpResponse(cached, content_type="application/json; charset=utf-8")
+
+
+def _slot_listing(window: Window, day: dt.date | None) -> WindowSlotsOut:
     days = window_days(window=window, now=timezone.now(), days=[day] if day else None)
     return WindowSlotsOut(
         window_code=window.code,

@@ -241,3 +241,8 @@ def active_window(code: str) -> Window:
     if window is None:
         raise WindowNotFound()
     return window
+
+
+def slot_listing_key(window_id: int, day: dt.date | None) -> str:
+    """The cache key of a window's slot listing in the API (all days, or one)."""
+    return f"booking:slots:{window_id}:{day.isoformat() if day else 'all'}"
