@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
 
-EARTH_RADIUS_KM = 6371.0088
-SPEED_KMH = 15.0
-TRAVEL_MINUTES = 15
+from onetrip.common.geo import SERVICE_CIRCLE_MINUTES, TRAVEL_SPEED_KMH, great_circle_km
+
+SPEED_KMH = TRAVEL_SPEED_KMH
+TRAVEL_MINUTES = SERVICE_CIRCLE_MINUTES
 # Hangzhou's own centre, for a district without a centroid.
 CITY_CENTRE = (30.274, 120.155)
 # How far a street's point and a community's point may lie from the point they scatter around
@@ -91,13 +92,7 @@ class Coverage:
 
 def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Great-circle distance in kilometres between two (latitude, longitude) points."""
-    lat1, lon1 = map(math.radians, a)
-    lat2, lon2 = map(math.radians, b)
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+    return great_circle_km(a[0], a[1], b[0], b[1])
 
 
 def radius_km(*, speed_kmh: float = SPEED_KMH, minutes: int = TRAVEL_MINUTES) -> float:

@@ -13,14 +13,13 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG)
-
-# The "15-minute service circle" (15分钟服务圈) as the portal estimates it: straight-line distance
-# at an average 15 km/h, about what a bus or a bicycle makes across town. One stated model, so a
-# resident reads "about N minutes" the same way on every page.
-SERVICE_CIRCLE_MINUTES = 15
-TRAVEL_SPEED_KMH = 15.0
-SERVICE_CIRCLE_KM = TRAVEL_SPEED_KMH * SERVICE_CIRCLE_MINUTES / 60
+# The travel model is common/geo.py's, shared with the police zone's coverage figure; named
+# here too, as the directory's pages and API read it from this module.
+from onetrip.common.geo import EARTH_RADIUS_KM as EARTH_RADIUS_KM
+from onetrip.common.geo import SERVICE_CIRCLE_KM as SERVICE_CIRCLE_KM
+from onetrip.common.geo import SERVICE_CIRCLE_MINUTES as SERVICE_CIRCLE_MINUTES
+from onetrip.common.geo import TRAVEL_SPEED_KMH as TRAVEL_SPEED_KMH
+from onetrip.common.geo import great_circle_km
 
 
 @dataclass(frozen=True)
@@ -42,11 +41,7 @@ class Point:
 
 def haversine_km(a: Point, b: Point) -> float:
     """Great-circle distance in kilometres."""
-    phi1, phi2 = math.radians(a.lat), math.radians(b.lat)
-    d_phi = phi2 - phi1
-    d_lambda = math.radians(b.lon - a.lon)
-    h = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+    return great_circle_km(a.lat, a.lon, b.lat, b.lon)
 
 
 def travel_minutes(distance_km: float) -> int:
