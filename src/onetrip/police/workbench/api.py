@@ -761,12 +761,9 @@ def get_permit(request: HttpRequest, reference: PermitReferencePath) -> PermitCa
     )
 
 
-PERMIT_DECISION_ERRORS = error_responses(400, 401, 403, 404, 409, *BODY_ERRORS)
-
-
 @api.post(
     "/permits/{reference}/pass",
-    response={200: PermitCaseOut, **PERMIT_DECISION_ERRORS},
+    response={200: PermitCaseOut, **DECISION_ERRORS},
     tags=PERMIT_TAGS,
     summary="预审通过 / Pass the pre-review",
     description="待预审的申请材料齐全、符合条件：预审通过，并通知申请人预约到窗口一次办结。只有"
@@ -796,7 +793,7 @@ def pass_permit(
 
 @api.post(
     "/permits/{reference}/return",
-    response={200: PermitCaseOut, **PERMIT_DECISION_ERRORS},
+    response={200: PermitCaseOut, **DECISION_ERRORS},
     tags=PERMIT_TAGS,
     summary="退回补正（一次性告知）/ Return with the one-time notice",
     description="把待预审的申请退回申请人补正，一次列出全部问题（1至40项），每项写明事项和补正"
@@ -834,7 +831,7 @@ def return_permit(
 
 @api.post(
     "/permits/{reference}/reject",
-    response={200: PermitCaseOut, **PERMIT_DECISION_ERRORS},
+    response={200: PermitCaseOut, **DECISION_ERRORS},
     tags=PERMIT_TAGS,
     summary="不予受理 / Reject",
     description="申请人不符合申领条件（补正材料也无法解决）时不予受理，并写明原因（4至500字，否则 "
