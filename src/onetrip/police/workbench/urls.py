@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import ferry_views, permit_views, views, window_views
 
@@ -37,6 +37,10 @@ urlpatterns = [
         name="appointment_no_show",
     ),
     path("coverage/", window_views.coverage, name="coverage"),
+    path("", include("onetrip.police.workbench.station_urls")),
+    path("", include("onetrip.police.workbench.security_urls")),
+    path("", include("onetrip.police.workbench.registration_urls")),
+    path("", include("onetrip.police.workbench.endorsement_urls")),
     path("ferry/", ferry_views.ferry_home, name="ferry"),
     path(
         "ferry/quarantine/<int:quarantine_id>/",
