@@ -34,10 +34,22 @@ def reload_until(page, text: str, since: float, timeout: float = 5.0) -> float:
 
 
 def resident_logs_in(stack, page, *, phone: str = PHONE, next_path: str = "/declare/") -> None:
+    """Sign in with the code just sent. The simulator lists messages newest first, and a phone
+    that signed in before still has its older codes there: take the newest code that was not
+    there before this request."""
     page.goto(f"{stack.portal}{next_path}")
     page.fill("input[name=phone]", phone)
+    with urllib.request.urlopen(f"{stack.sms}/v1/messages?to={phone}", timeout=5) as r:
+        before = {m["id"] for m in json.load(r)}
     page.click("button[value=request]")
-    code = re.search(r"验证码为(\d{6})", sms(stack, "验证码", phone=phone)[-1]["text"]).group(1)
+    deadline = time.monotonic() + 10
+    while True:
+        fresh = [m for m in sms(stack, "验证码", phone=phone) if m["id"] not in before]
+        if fresh or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert fresh, "no new SMS code"
+    code = re.search(r"验证码为(\d{6})", fresh[0]["text"]).group(1)
     page.fill("input[name=code]", code)
     page.click("button[value=verify]")
     page.wait_for_url(re.compile(rf".*{re.escape(next_path)}$"))
