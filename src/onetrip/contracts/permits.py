@@ -225,4 +225,5 @@ class PermitApplicationStatusV1(Contract):
     problems: list[ProblemV1] = Field(default_factory=list, max_length=40)
     reason: str = Field(default="", max_length=500)
     receipt_number: str = Field(default="", max_length=40)
+    permit_number: str = Field(default="", max_length=40)
     changed_at: dt.datetime

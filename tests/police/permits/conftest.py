@@ -185,3 +185,14 @@ def reviewer_client(reviewer):
 @pytest.fixture
 def other_reviewer_client(other_reviewer):
     return client_of(other_reviewer)
+
+
+@pytest.fixture
+def field_officer(beishan):
+    """A station role with no task on a permit case (least privilege: sees none)."""
+    return staff("field_beishan", "field_officer", beishan)
+
+
+@pytest.fixture
+def field_client(field_officer):
+    return client_of(field_officer)

@@ -45,10 +45,10 @@ def test_wf6_the_queue_searches_by_number_through_the_keyed_hash(case, reviewer_
     assert _reads(object_id="search:id_number")
 
 
-def test_wf6_a_role_without_permit_work_gets_403_and_is_audited(case, clerk_client):
-    response = clerk_client.get("/api/v1/permits")
+def test_wf6_a_role_without_permit_work_gets_403_and_is_audited(case, field_client):
+    response = field_client.get("/api/v1/permits")
     assert (response.status_code, response.json()["code"]) == (403, "role_cannot_read")
-    [audit] = _reads(actor="clerk_beishan")
+    [audit] = _reads(actor="field_beishan")
     assert audit.success is False
 
 

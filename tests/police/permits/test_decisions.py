@@ -210,9 +210,15 @@ def test_wf6_a_district_administrator_sees_but_does_not_decide(case):
     assert (exc.value.code, exc.value.status) == ("role_cannot_decide", 403)
 
 
-def test_wf6_a_window_clerk_of_the_station_has_no_permit_case_to_see(case, clerk):
+def test_wf6_a_field_officer_of_the_station_has_no_permit_case_to_see(case, field_officer):
     with pytest.raises(PermitCaseNotFound):
+        permit_prereview_pass(user=field_officer, reference=REF)
+
+
+def test_wf2_a_window_clerk_sees_the_case_but_may_not_pre_review_it(case, clerk):
+    with pytest.raises(PermitError) as refused:
         permit_prereview_pass(user=clerk, reference=REF)
+    assert (refused.value.code, refused.value.status) == ("role_cannot_decide", 403)
 
 
 def test_wf6_a_reviewer_of_another_station_gets_not_found(case, other_reviewer):

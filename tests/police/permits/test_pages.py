@@ -79,14 +79,14 @@ def test_wf6_search_stays_within_the_station(case, other_reviewer_client):
     assert "没有找到相符的申请" in page
 
 
-def test_wf6_the_header_links_the_queue_for_roles_that_use_it(case, reviewer_client, clerk_client):
+def test_wf6_the_header_links_the_queue_for_roles_that_use_it(case, reviewer_client, field_client):
     assert 'href="/permits/"' in reviewer_client.get("/declarations/").content.decode()
-    assert 'href="/permits/"' not in clerk_client.get("/declarations/").content.decode()
+    assert 'href="/permits/"' not in field_client.get("/declarations/").content.decode()
 
 
-def test_wf6_a_window_clerk_may_not_open_the_queue_and_the_refusal_is_audited(case, clerk_client):
-    assert clerk_client.get("/permits/").status_code == 403
-    [row] = _reads(actor="clerk_beishan")
+def test_wf6_a_field_officer_may_not_open_the_queue_and_the_refusal_is_audited(case, field_client):
+    assert field_client.get("/permits/").status_code == 403
+    [row] = _reads(actor="field_beishan")
     assert row.success is False
 
 

@@ -73,6 +73,22 @@ FORM_FIELDS: tuple[str, ...] = tuple(
 )
 
 
+class Channel(models.TextChoices):
+    ONLINE = "online", _("网上申请")
+    WINDOW = "window", _("窗口录入")
+
+
+class Task(models.TextChoices):
+    """What the station does next on a case, in the order of the one stop: the queue a case
+    waits in. Pre-review keeps its own statuses; these follow it."""
+
+    ACCEPT = "accept", _("待受理")
+    REVIEW = "review", _("待审核")
+    APPROVE = "approve", _("待审批")
+    PRODUCE = "produce", _("待制证")
+    HAND_OVER = "hand_over", _("待领取")
+
+
 class PermitCase(models.Model):
     """One residence-permit application in the pre-review of the station covering its address."""
 
@@ -127,9 +143,49 @@ class PermitCase(models.Model):
     # Decision time minus the resident's submission of the decided revision, in seconds.
     prereview_seconds = models.PositiveIntegerField(null=True, blank=True)
 
+    # -- the station's one stop (一站式办结) after pre-review -------------------------------
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.ONLINE)
+    # The station's next task on the case (`Task`); empty when nothing waits on the station.
+    task = models.CharField(max_length=12, choices=Task.choices, blank=True, default="")
+    # Who has taken the case for its current task (a case is taken before it is worked).
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    # When the current task began waiting: the queue's waiting time.
+    task_since = models.DateTimeField(null=True, blank=True)
+    receipt_number = models.CharField(max_length=24, null=True, blank=True, unique=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The legal clock (NAT-12): the last day the permit may be issued.
+    due_on = models.DateField(null=True, blank=True)
+    # Catalogue ids of the originals the clerk compared with the uploads at acceptance.
+    originals_seen = models.JSONField(default=list, blank=True)
+    # Read off the original ID card at acceptance for the card data (NAT-3).
+    ethnicity = models.CharField(max_length=20, blank=True, default="")
+    hukou_address = EncryptedTextField(blank=True, default="")
+    # The photo taken at the window when the upload would not do (file store name).
+    photo_stored_name = models.CharField(max_length=32, blank=True, default="")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The card production fee charged (WF-5: 0 but for reissue and exchange), in fen.
+    fee_fen = models.PositiveIntegerField(default=0)
+
     class Meta:
         ordering = ["submitted_at", "id"]
-        indexes = [models.Index(fields=["station", "status", "submitted_at"])]
+        indexes = [
+            models.Index(fields=["station", "status", "submitted_at"]),
+            models.Index(fields=["station", "task", "due_on", "task_since"]),
+            models.Index(fields=["task", "due_on", "task_since"]),
+        ]
         verbose_name = _("居住证申请")
         verbose_name_plural = _("居住证申请")
 
@@ -193,3 +249,77 @@ class PermitCaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} r{self.revision} {self.from_status}→{self.status}"
+
+
+class CardStatus(models.TextChoices):
+    """The card's life after issue (WF-3; NAT-14, ZJ-17, ZJ-18)."""
+
+    ACTIVE = "active", _("有效")
+    ENDORSEMENT_DUE = "endorsement_due", _("待签注")
+    SUSPENDED = "suspended", _("功能中止")
+    REVOKED = "revoked", _("已作废")
+
+
+class ResidencePermit(models.Model):
+    """An issued residence permit (签发) with the card data of NAT-3.
+
+    The anniversary that opens each endorsement window is counted from `issued_on` (ZJ-17);
+    `valid_until` moves a year on with each endorsement; `residence_since` is the start of the
+    count of residence years, which a late endorsement restarts (NAT-14)."""
+
+    case = models.OneToOneField(PermitCase, on_delete=models.PROTECT, related_name="permit")
+    permit_number = models.CharField(max_length=24, unique=True)
+    station = models.ForeignKey(
+        "police_stations.Station", on_delete=models.PROTECT, related_name="permits"
+    )
+    id_hash = models.CharField(max_length=64, db_index=True)
+    # NAT-3: 姓名, 性别, 民族, 出生日期, 公民身份号码, 本人相片, 常住户口所在地住址,
+    # 居住地住址, 签发机关, 签发日期.
+    name = EncryptedTextField()
+    sex = models.CharField(max_length=2)
+    ethnicity = models.CharField(max_length=20, blank=True, default="")
+    birth_date = models.DateField()
+    id_number = EncryptedTextField()
+    # The file store's name of the photo on the card (`common/filestore.py`).
+    photo_stored_name = models.CharField(max_length=32, blank=True, default="")
+    hukou_address = EncryptedTextField(blank=True, default="")
+    residence_address = EncryptedTextField()
+    issuing_authority = models.CharField(max_length=100)
+    issued_on = models.DateField()
+    valid_until = models.DateField()
+    residence_since = models.DateField()
+    card_status = models.CharField(
+        max_length=16, choices=CardStatus.choices, default=CardStatus.ACTIVE
+    )
+    # The card that replaced this one on reissue or exchange (ZJ-18).
+    replaced_by = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaces"
+    )
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    handed_over_at = models.DateTimeField(null=True, blank=True)
+    handed_over_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["issued_on", "id"]
+        indexes = [models.Index(fields=["card_status", "valid_until"])]
+        verbose_name = _("居住证")
+        verbose_name_plural = _("居住证")
+
+    def __str__(self) -> str:
+        return self.permit_number
+
+
+class PermitNumberCounter(models.Model):
+    """The last serial given under one prefix (issuing district and year): numbers are taken
+    by one conditional UPDATE, so two approvals never share one."""
+
+    prefix = models.CharField(max_length=16, unique=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}:{self.last}"

@@ -35,10 +35,20 @@ from .models import PermitCase, PermitCaseDocument, PermitCaseEvent, PermitStatu
 OBJECT_TYPE = "permit_case"
 DOCUMENT_OBJECT_TYPE = "permit_document"
 
-# Pre-review (初审) is the station reviewer's task; the station's administrator covers for them,
-# and district and city administrators oversee their scope without deciding. Window clerks,
-# approvers and field officers have no task here yet, so they see nothing (least privilege).
-READING_ROLES = frozenset({Role.REVIEWER, Role.STATION_ADMIN, Role.DISTRICT_ADMIN, Role.CITY_ADMIN})
+# Every role with a task on a case sees it: the reviewer pre-reviews and reviews, the window
+# clerk accepts and hands over, the approver approves; the station's administrator covers for
+# them, and district and city administrators oversee their scope. Field officers have no task
+# here, so they see nothing (least privilege).
+READING_ROLES = frozenset(
+    {
+        Role.WINDOW_CLERK,
+        Role.REVIEWER,
+        Role.APPROVER,
+        Role.STATION_ADMIN,
+        Role.DISTRICT_ADMIN,
+        Role.CITY_ADMIN,
+    }
+)
 # The statuses of the pre-review, in the order the queue page shows them.
 QUEUE_STATUSES = (
     PermitStatus.PRELIM_REVIEW,

@@ -47,6 +47,7 @@ from .models import (
     PermitCaseDocument,
     PermitCaseEvent,
     PermitStatus,
+    Task,
 )
 from .selectors import OBJECT_TYPE, permit_find_for_staff, permit_previous_notice
 
@@ -173,6 +174,17 @@ def _fill(case: PermitCase, message: PermitApplicationSubmittedV1) -> None:
     case.phone_hash = lookup_hash(case.phone, purpose="phone")
 
 
+_ISSUED = frozenset(
+    {
+        PermitStatus.APPROVED,
+        PermitStatus.IN_PRODUCTION,
+        PermitStatus.READY,
+        PermitStatus.COLLECTED,
+        PermitStatus.DELIVERED,
+    }
+)
+
+
 def _emit_status(case: PermitCase, *, actor: str) -> None:
     emit(
         zone="police",
@@ -184,6 +196,8 @@ def _emit_status(case: PermitCase, *, actor: str) -> None:
             station_name=case.station.name,
             problems=[ProblemV1(**p) for p in case.problems],
             reason=case.reason,
+            receipt_number=case.receipt_number or "",
+            permit_number=case.permit_number if case.status in _ISSUED else "",
             changed_at=timezone.now(),
         ),
         aggregate_id=case.reference,
@@ -377,6 +391,9 @@ def _decide(
     case.decided_at = now
     case.decided_by = user  # type: ignore[assignment]
     case.prereview_seconds = max(0, int((now - case.submitted_at).total_seconds()))
+    # A passed case waits for the resident's one visit: the window's acceptance queue.
+    case.task = Task.ACCEPT if status == PermitStatus.PREREVIEW_PASSED else ""
+    case.task_since = now if case.task else None
     case.save()
     PermitCaseEvent.objects.create(
         case=case,

@@ -1226,6 +1226,8 @@ def permit_application_apply_status(
             application.station_name = message.station_name
         if message.receipt_number:
             application.receipt_number = message.receipt_number
+        if message.permit_number:
+            application.permit_number = message.permit_number
         application.status_changed_at = message.changed_at
         application.save(
             update_fields=[
@@ -1234,6 +1236,7 @@ def permit_application_apply_status(
                 "reason",
                 "station_name",
                 "receipt_number",
+                "permit_number",
                 "status_changed_at",
                 "updated_at",
             ]
