@@ -20,7 +20,7 @@ from onetrip.common.identifiers import IdentifierError, normalize_reference
 from onetrip.portal.accounts.models import Resident
 from onetrip.portal.windows.models import Window, WindowCalendar
 
-from .calendar import TZ, Rules, Slot
+from .calendar import TZ, Rules, Slot, local
 from .errors import BookingNotFound, WindowNotFound
 from .models import Booking, BookingStatus, DayCounter, SlotCounter, WaitlistEntry, WaitlistStatus
 
@@ -164,6 +164,58 @@ def window_days(
 def window_day(*, window: Window, day: dt.date, now: dt.datetime) -> DaySlots | None:
     found = window_days(window=window, now=now, days=[day])
     return found[0] if found else None
+
+
+# --- A seat given back: the waitlist's, or the counters' ---------------------------------------
+
+
+def waitlist_may_offer(
+    *, window: Window, rules: Rules | None, starts_at: dt.datetime, now: dt.datetime
+) -> bool:
+    """Whether a seat freed at `starts_at` may be offered to its day's waitlist at all: the
+    window takes bookings, the slot is in its calendar and still beyond the minimum notice (an
+    offer the resident could not take in time is no offer)."""
+    if rules is None or not window.active or starts_at < rules.earliest(now):
+        return False
+    return rules.has_slot(starts_at) is not None
+
+
+def waiting_for(*, window: Window, day: dt.date) -> QuerySet[WaitlistEntry]:
+    """The residents waiting for a seat at `window` on `day`, first come first."""
+    return WaitlistEntry.objects.filter(
+        window=window, day=day, status=WaitlistStatus.WAITING
+    ).order_by("created_at", "id")
+
+
+def seat_goes_to_waitlist(
+    *, window: Window, rules: Rules | None, starts_at: dt.datetime, now: dt.datetime
+) -> bool:
+    """Whether a seat given back at `starts_at` (a cancel, a move, a hold let go) goes to the
+    next resident waiting for its day, as the services give it (`_offer_to_waitlist`), rather
+    than back to the counters. Only a seat that goes back to the counters is free again for
+    its own resident: it decides whether a booking may move within its own full day."""
+    if not waitlist_may_offer(window=window, rules=rules, starts_at=starts_at, now=now):
+        return False
+    return waiting_for(window=window, day=local(starts_at).date()).exists()
+
+
+def reschedule_days(*, booking: Booking, now: dt.datetime) -> list[DaySlots]:
+    """The days and slots a booking may move to, as `booking_reschedule` decides: the window's
+    free slots, where on the booking's own day its own seat counts as given back (the move frees
+    it in the same transaction), unless that seat would go to the day's waitlist instead; so a
+    day whose online quota the resident's booking used up still offers its other free slots."""
+    days = window_days(window=booking.window, now=now)
+    if booking.status != BookingStatus.BOOKED:
+        return days
+    rules = rules_of(booking.window)
+    if seat_goes_to_waitlist(
+        window=booking.window, rules=rules, starts_at=booking.starts_at, now=now
+    ):
+        return days
+    for day in days:
+        if day.day == booking.day:
+            day.quota_taken = max(0, day.quota_taken - 1)
+    return days
 
 
 def next_free_slots(*, windows: Iterable[Window], now: dt.datetime) -> dict[int, FreeSlot | None]:

@@ -87,8 +87,11 @@ from .selectors import (
     rules_of,
     seats_taken,
     slot_listing_key,
+    waiting_for,
+    waitlist_may_offer,
     window_day,
 )
+from .sms import sms_when
 
 logger = logging.getLogger(__name__)
 
@@ -106,19 +109,10 @@ SERVICE_OF_KIND = {
 # The day-before reminder goes out from this local hour.
 REMINDER_FROM_HOUR = 9
 CAPTCHA_ADDRESS_FACTOR = 5  # a network shared by many residents sees the challenge later
-WEEKDAYS_ZH = "一二三四五六日"
 
 
 def _new_reference(now: dt.datetime) -> str:
     return f"{REFERENCE_PREFIX}{local(now):%y%m%d}{secrets.randbelow(10**8):08d}"
-
-
-def when_text(starts_at: dt.datetime, ends_at: dt.datetime) -> str:
-    """ "12月3日（周四）09:30-09:50", for SMS and pages."""
-    start, end = local(starts_at), local(ends_at)
-    return (
-        f"{start.month}月{start.day}日（周{WEEKDAYS_ZH[start.weekday()]}）{start:%H:%M}-{end:%H:%M}"
-    )
 
 
 def public_url(path: str) -> str:
@@ -241,7 +235,7 @@ def _sms(booking: Booking, template: str, client_ref: str, reason: str = "") -> 
         params={
             "reference": booking.reference,
             "station": booking.window.name,
-            "reason": reason or when_text(booking.starts_at, booking.ends_at),
+            "reason": reason or sms_when(booking.starts_at, booking.ends_at),
         },
         client_ref=client_ref[:128],
     )
@@ -264,16 +258,12 @@ def _offer_to_waitlist(
     """Give a seat just freed to the next resident waiting for its day, as a hold with an SMS;
     None when nobody waits (or the slot is too close to offer). Residents who meanwhile have
     another booking for the service are skipped."""
-    if rules is None or not window.active or starts_at < rules.earliest(now):
-        return None
-    if rules.has_slot(starts_at) is None:
+    if not waitlist_may_offer(window=window, rules=rules, starts_at=starts_at, now=now):
         return None
     day = local(starts_at).date()
-    waiting = WaitlistEntry.objects.select_for_update(skip_locked=True).filter(
-        window=window, day=day, status=WaitlistStatus.WAITING
-    )
+    waiting = waiting_for(window=window, day=day).select_for_update(skip_locked=True)
     db = db_for(Booking)
-    for entry in waiting.order_by("created_at", "id")[:10]:
+    for entry in waiting[:10]:
         try:
             with transaction.atomic(using=db):
                 offer = Booking.objects.create(
@@ -308,7 +298,7 @@ def _offer_to_waitlist(
             offer,
             "booking_waitlist_offer",
             f"booking-offer:{offer.reference}",
-            reason=f"{when_text(starts_at, ends_at)}，已为您保留至{deadline:%H:%M}，请登录确认："
+            reason=f"{sms_when(starts_at, ends_at)}，已为您保留至{deadline:%H:%M}，请登录确认："
             + public_url(reverse("booking:booking", args=[offer.reference])),
         )
         logger.info("booking-waitlist offered reference=%s entry=%s", offer.reference, entry.pk)
@@ -999,7 +989,7 @@ def booking_calendar_changed(*, window: Window, now: dt.datetime | None = None) 
                     booking,
                     "booking_moved",
                     f"booking-moved:{booking.reference}:{slot.starts_at:%Y%m%d%H%M}",
-                    reason=when_text(slot.starts_at, slot.ends_at)
+                    reason=sms_when(slot.starts_at, slot.ends_at)
                     + f"。如不合适，请重新选择：{link}",
                 )
                 outcome.moved.append(booking.reference)

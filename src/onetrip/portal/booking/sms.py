@@ -7,7 +7,17 @@ time with, where there is one, the link to choose again."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.utils import translation
+
 from onetrip.portal.notify.templates_sms import SMS_TEMPLATES
+
+from .dates import when_text
+
+# The texts above are Chinese and so is every time put into them, whatever language the page
+# that caused the SMS was in: the message goes to a mainland phone.
+SMS_LANGUAGE = "zh-hans"
 
 BOOKING_SMS_TEMPLATES: dict[str, str] = {
     "booking_made": (
@@ -36,6 +46,12 @@ BOOKING_SMS_TEMPLATES: dict[str, str] = {
         "【杭州公安】您候补的{station}有空位：{reason}（编号{reference}）。"
     ),
 }
+
+
+def sms_when(starts_at: dt.datetime, ends_at: dt.datetime) -> str:
+    """A slot as an SMS says it: "12月3日（周四）09:30-09:50", even from an English page."""
+    with translation.override(SMS_LANGUAGE):
+        return when_text(starts_at, ends_at)
 
 
 def register_booking_sms_templates() -> None:

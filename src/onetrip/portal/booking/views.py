@@ -35,6 +35,7 @@ from onetrip.portal.permits.selectors import (
 from onetrip.portal.windows.models import Window
 
 from .calendar import TZ, local
+from .dates import time_range, when_text
 from .errors import BookingNotFound, CaptchaRequired, WindowNotFound
 from .ics import booking_ics
 from .models import ACTIVE_STATUSES, Booking, BookingStatus
@@ -43,6 +44,7 @@ from .selectors import (
     active_window,
     booking_of_resident,
     bookings_of,
+    reschedule_days,
     waitlist_of,
     window_days,
 )
@@ -57,7 +59,6 @@ from .services import (
     booking_reschedule,
     waitlist_join,
     waitlist_leave,
-    when_text,
 )
 
 # The history's actions in words.
@@ -144,7 +145,6 @@ def _day_rows(days: list[DaySlots]) -> list[dict[str, Any]]:
     return [
         {
             "day": d.day,
-            "weekday": "一二三四五六日"[d.day.weekday()],
             "open": d.open,
             "full": d.full,
             "free": min(sum(s.free for s in d.free_slots), d.quota_left),
@@ -153,8 +153,15 @@ def _day_rows(days: list[DaySlots]) -> list[dict[str, Any]]:
     ]
 
 
-def _slots_context(request: HttpRequest, window: Window, *, now: dt.datetime) -> dict[str, Any]:
-    days = window_days(window=window, now=now)
+def _slots_context(
+    request: HttpRequest,
+    window: Window,
+    days: list[DaySlots],
+    *,
+    current: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The day list and the chosen day's slots; `current` is the start of the booking being
+    moved, shown but not offered (choosing it would change nothing)."""
     chosen = _parse_day(request.GET.get("day") or request.POST.get("day"))
     shown = next((d for d in days if d.day == chosen), None)
     if shown is None:
@@ -166,9 +173,10 @@ def _slots_context(request: HttpRequest, window: Window, *, now: dt.datetime) ->
         "slots": [
             {
                 "value": local(s.starts_at).isoformat(),
-                "time": f"{local(s.starts_at):%H:%M}-{local(s.ends_at):%H:%M}",
+                "time": time_range(s.starts_at, s.ends_at),
                 # A slot never offers more seats than its day has left of the online quota.
                 "free": min(s.free, shown.quota_left) if shown else 0,
+                "current": s.starts_at == current,
             }
             for s in (shown.slots if shown else [])
         ],
@@ -206,7 +214,7 @@ def window(request: HttpRequest, code: str) -> HttpResponse:
     resident = _resident(request)
     place = _window(code)
     application = _application_of(resident, request.GET.get("application", ""))
-    context = _slots_context(request, place, now=timezone.now())
+    context = _slots_context(request, place, window_days(window=place, now=timezone.now()))
     services = [
         (s, BOOKING_SERVICE_LABELS[s]) for s in place.services or [] if s in BOOKING_SERVICE_LABELS
     ]
@@ -368,7 +376,8 @@ def reschedule(request: HttpRequest, reference: str) -> HttpResponse:
             return redirect("booking:reschedule", reference=found.reference)
         messages.success(request, _("已改约，短信已发送到您的手机。"))
         return redirect("booking:booking", reference=found.reference)
-    context = _slots_context(request, found.window, now=timezone.now())
+    days = reschedule_days(booking=found, now=timezone.now())
+    context = _slots_context(request, found.window, days, current=found.starts_at)
     context.update({"b": found, "when": when_text(found.starts_at, found.ends_at)})
     return render(request, "booking/reschedule.html", context)
 
