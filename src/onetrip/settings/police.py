@@ -1,13 +1,19 @@
 """The police-network zone: register of record and the police workbench."""
 
 import copy
+import os
 
 from .base import *  # noqa: F403
-from .base import MIDDLEWARE, SHARED_APPS, TEMPLATES, database
+from .base import DATABASE_ROUTERS, MIDDLEWARE, SHARED_APPS, TEMPLATES, database
 
 ZONE = "police"
 POLICE_APPS = [
     "django.contrib.auth",
+    # Second factor (MLPS-3 d) and log-in lockout (MLPS-3 b); their tables live in the police
+    # database (onetrip.police.accounts.routers).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "onetrip.police.workbench",
     "onetrip.police.accounts",
     "onetrip.police.stations",
@@ -19,11 +25,15 @@ POLICE_APPS = [
 ]
 INSTALLED_APPS = SHARED_APPS + POLICE_APPS
 ROOT_URLCONF = "onetrip.police.urls"
+DATABASE_ROUTERS = ["onetrip.police.accounts.routers.StaffSecurityRouter", *DATABASE_ROUTERS]
 _SESSIONS = MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware") + 1
 MIDDLEWARE = [
     *MIDDLEWARE[:_SESSIONS],
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     *MIDDLEWARE[_SESSIONS:],
+    # Last: it needs the user, the session and the messages.
+    "onetrip.police.accounts.middleware.StaffSessionMiddleware",
 ]
 DATABASES = {"default": database("ONETRIP_POLICE_DATABASE_URL", "police.sqlite3")}
 ZONE_DATABASES = {"police": "default"}
@@ -32,4 +42,57 @@ TEMPLATES = copy.deepcopy(TEMPLATES)
 TEMPLATES[0]["OPTIONS"]["context_processors"] += [
     "django.contrib.auth.context_processors.auth",
     "onetrip.police.workbench.context_processors.workbench",
+    "onetrip.police.accounts.context_processors.staff_security",
 ]
+
+# --- Staff security (DOMAIN MLPS-3, MLPS-4) --------------------------------------------------
+# Log-in lockout by django-axes: ONETRIP_LOGIN_MAX_FAILURES failures in a row lock the username
+# (lower-cased, unknown ones alike) for ONETRIP_LOGIN_LOCKOUT_SECONDS from the locking failure;
+# both settings are read on every attempt. `staff_login` turns a lockout into `LoginLocked`,
+# which the log-in page shows, so axes' own lockout page (its middleware) is not used.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = "onetrip.police.accounts.lockout.failure_limit"
+AXES_COOLOFF_TIME = "onetrip.police.accounts.lockout.cool_off"
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_USERNAME_CALLABLE = "onetrip.police.accounts.lockout.username_key"
+AXES_RESET_ON_SUCCESS = True
+# Attempts made while locked neither count nor push the end of the lock further away.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The audit chain is the record of log-ins (MLPS-5); axes keeps only what it needs to count.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+SILENCED_SYSTEM_CHECKS = [
+    # The lock is per username (MLPS-3 b): behind the bureau's proxies an address is not a person.
+    "axes.W006",
+    # No axes middleware: `staff_login` answers a lockout itself (see above).
+    "axes.W002",
+]
+
+# Password rules (MLPS-3 a): at least 12 characters from at least 3 of the 4 classes, not like
+# the username, not a common password; older than ONETRIP_STAFF_PASSWORD_MAX_DAYS it must be
+# changed before anything else.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {
+        "NAME": "onetrip.police.accounts.passwords.CharacterClassesValidator",
+        "OPTIONS": {"min_classes": 3},
+    },
+]
+ONETRIP_STAFF_PASSWORD_MAX_DAYS = int(os.environ.get("ONETRIP_STAFF_PASSWORD_MAX_DAYS", "90"))
+# Sessions (MLPS-3 b): a staff session ends after this many minutes without a request, and
+# after this many hours whatever the activity.
+ONETRIP_STAFF_IDLE_MINUTES = int(os.environ.get("ONETRIP_STAFF_IDLE_MINUTES", "15"))
+ONETRIP_STAFF_SESSION_MAX_HOURS = int(os.environ.get("ONETRIP_STAFF_SESSION_MAX_HOURS", "12"))
+# Second factor (MLPS-3 d): TOTP codes, named after the platform in the authenticator app.
+OTP_TOTP_ISSUER = "OneTrip 居住证服务平台"
+# A demo deployment (ONETRIP_DEMO=1, or DEBUG) gives the demo staff of `load_demo_staff` a fixed,
+# published TOTP secret; anywhere else they enrol their own authenticator like everybody.
+ONETRIP_DEMO = os.environ.get("ONETRIP_DEMO", "0") == "1"

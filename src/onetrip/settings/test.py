@@ -6,8 +6,27 @@ from pathlib import Path
 
 from .base import *  # noqa: F403
 from .base import SHARED_APPS, VAR_DIR, database
+from .police import (  # noqa: F401  (the police zone's staff security, as the zone has it)
+    AUTH_PASSWORD_VALIDATORS,
+    AUTHENTICATION_BACKENDS,
+    AXES_COOLOFF_TIME,
+    AXES_DISABLE_ACCESS_LOG,
+    AXES_FAILURE_LIMIT,
+    AXES_LOCKOUT_PARAMETERS,
+    AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT,
+    AXES_RESET_ON_SUCCESS,
+    AXES_USERNAME_CALLABLE,
+    AXES_VERBOSE,
+    DATABASE_ROUTERS,
+    ONETRIP_DEMO,
+    ONETRIP_STAFF_IDLE_MINUTES,
+    ONETRIP_STAFF_PASSWORD_MAX_DAYS,
+    ONETRIP_STAFF_SESSION_MAX_HOURS,
+    OTP_TOTP_ISSUER,
+    POLICE_APPS,
+    SILENCED_SYSTEM_CHECKS,
+)
 from .police import MIDDLEWARE as POLICE_MIDDLEWARE
-from .police import POLICE_APPS
 from .police import TEMPLATES as POLICE_TEMPLATES
 from .portal import PORTAL_APPS
 

@@ -1,27 +1,27 @@
-"""Staff accounts: scope by role, selectors, and login throttling (MLPS-3 b)."""
+"""Staff accounts: scope by role, selectors, and the log-in lockout by django-axes (MLPS-3 b)."""
 
 from datetime import timedelta
 
 import pytest
+import time_machine
+from axes.models import AccessAttempt
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from onetrip.police.accounts.errors import LoginLocked, StaffError
-from onetrip.police.accounts.models import LoginThrottle, Role, StaffProfile
+from onetrip.police.accounts.errors import LoginLocked, LoginRefused, StaffError
+from onetrip.police.accounts.models import Role, StaffProfile
 from onetrip.police.accounts.selectors import (
+    login_locked_until,
     staff_of_station,
     staff_profile,
     station_codes_in_scope,
 )
 from onetrip.police.accounts.services import (
-    login_check_not_locked,
-    login_record_failure,
-    login_record_success,
-    login_throttle_prune,
     staff_change_scope,
     staff_check_scope,
     staff_create,
+    staff_login,
     staff_set_password,
 )
 
@@ -171,76 +171,89 @@ def test_staff_profile_of_non_staff():
 # --- MLPS-3 b: lockout after 5 failures for 15 minutes ----------------------------------------
 
 
-def test_mlps3_five_failures_lock_the_username_for_fifteen_minutes():
-    now = timezone.now()
-    for i in range(4):
-        login_record_failure(username="clerk_beishan", now=now + timedelta(seconds=i))
-        login_check_not_locked(username="clerk_beishan", now=now + timedelta(seconds=i))
-    login_record_failure(username="clerk_beishan", now=now + timedelta(seconds=4))
-    with pytest.raises(LoginLocked) as info:
-        login_check_not_locked(username="clerk_beishan", now=now + timedelta(seconds=5))
-    assert info.value.code == "login_locked"
-    assert info.value.minutes_left == 15
-    assert "15分钟" in info.value.message_zh
-    with pytest.raises(LoginLocked) as info:
-        login_check_not_locked(
-            username="clerk_beishan", now=now + timedelta(minutes=14, seconds=30)
-        )
-    assert info.value.minutes_left == 1
-    login_check_not_locked(username="clerk_beishan", now=now + timedelta(minutes=15, seconds=5))
+def fail(username: str, times: int = 1) -> list[str]:
+    """`times` wrong passwords for `username`; the error code of each."""
+    codes = []
+    for _ in range(times):
+        with pytest.raises((LoginRefused, LoginLocked)) as info:
+            staff_login(request=None, username=username, password="wrong-Password-1")
+        codes.append(info.value.code)
+    return codes
 
 
-def test_mlps3_lock_is_per_username_and_ignores_case_and_spaces():
-    now = timezone.now()
-    for _ in range(5):
-        login_record_failure(username=" Clerk_Beishan ", now=now)
+@pytest.fixture
+def officer(beishan):
+    return staff_create(
+        username="clerk_beishan",
+        password=PASSWORD,
+        full_name="陈晓明",
+        role=Role.WINDOW_CLERK,
+        station=beishan,
+    )
+
+
+def test_mlps3_five_failures_lock_the_username_for_fifteen_minutes(officer):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        assert fail("clerk_beishan", 4) == ["invalid_login"] * 4
+        clock.shift(timedelta(seconds=4))
+        with pytest.raises(LoginLocked) as info:
+            staff_login(request=None, username="clerk_beishan", password="wrong-Password-1")
+        assert info.value.code == "login_locked"
+        assert info.value.minutes_left == 15
+        assert "15分钟" in info.value.message_zh
+        clock.shift(timedelta(minutes=14, seconds=30))
+        with pytest.raises(LoginLocked) as info:
+            staff_login(request=None, username="clerk_beishan", password=PASSWORD)
+        assert info.value.minutes_left == 1
+        clock.shift(timedelta(seconds=35))
+        assert login_locked_until(username="clerk_beishan") is None
+        assert staff_login(request=None, username="clerk_beishan", password=PASSWORD) == officer
+
+
+def test_mlps3_lock_is_per_username_and_ignores_case_and_spaces(officer):
+    fail(" Clerk_Beishan ", 5)
     with pytest.raises(LoginLocked):
-        login_check_not_locked(username="clerk_beishan", now=now)
-    login_check_not_locked(username="reviewer_beishan", now=now)
+        staff_login(request=None, username="clerk_beishan", password=PASSWORD)
+    assert fail("reviewer_beishan") == ["invalid_login"]
 
 
-def test_mlps3_success_resets_the_count():
-    now = timezone.now()
-    for _ in range(4):
-        login_record_failure(username="clerk", now=now)
-    login_record_success(username="clerk")
-    for _ in range(4):
-        login_record_failure(username="clerk", now=now)
-    login_check_not_locked(username="clerk", now=now)
+def test_mlps3_success_resets_the_count(officer):
+    fail("clerk_beishan", 4)
+    staff_login(request=None, username="clerk_beishan", password=PASSWORD)
+    assert fail("clerk_beishan", 4) == ["invalid_login"] * 4
+    assert login_locked_until(username="clerk_beishan") is None
 
 
-def test_mlps3_failures_far_apart_start_a_new_count():
-    now = timezone.now()
-    for i in range(4):
-        login_record_failure(username="clerk", now=now + timedelta(minutes=20 * i))
-    login_check_not_locked(username="clerk", now=now + timedelta(hours=2))
-    assert LoginThrottle.objects.get(username="clerk").failures == 1
+def test_mlps3_failures_far_apart_start_a_new_count(officer):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        for _ in range(6):
+            assert fail("clerk_beishan") == ["invalid_login"]
+            clock.shift(timedelta(minutes=20))
+    assert AccessAttempt.objects.get(username="clerk_beishan").failures_since_start == 1
 
 
 def test_mlps3_unknown_usernames_are_throttled_too():
-    now = timezone.now()
-    for _ in range(5):
-        login_record_failure(username="nobody-here", now=now)
-    with pytest.raises(LoginLocked):
-        login_check_not_locked(username="nobody-here", now=now)
+    assert fail("nobody-here", 5)[-1] == "login_locked"
+    assert fail("nobody-here") == ["login_locked"]
 
 
-def test_mlps3_limits_are_settings(settings):
+def test_mlps3_limits_are_settings(officer, settings):
     settings.ONETRIP_LOGIN_MAX_FAILURES = 2
     settings.ONETRIP_LOGIN_LOCKOUT_SECONDS = 60
-    now = timezone.now()
-    login_record_failure(username="clerk", now=now)
-    login_record_failure(username="clerk", now=now)
-    with pytest.raises(LoginLocked):
-        login_check_not_locked(username="clerk", now=now)
-    login_check_not_locked(username="clerk", now=now + timedelta(seconds=61))
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        assert fail("clerk_beishan", 2) == ["invalid_login", "login_locked"]
+        clock.shift(timedelta(seconds=61))
+        assert staff_login(request=None, username="clerk_beishan", password=PASSWORD) == officer
 
 
-def test_prune_forgets_expired_rows_only():
-    now = timezone.now()
-    login_record_failure(username="old", now=now - timedelta(hours=1))
-    for _ in range(5):
-        login_record_failure(username="locked", now=now - timedelta(minutes=1))
-    login_record_failure(username="recent", now=now)
-    assert login_throttle_prune(now=now) == 1
-    assert set(LoginThrottle.objects.values_list("username", flat=True)) == {"locked", "recent"}
+def test_mlps3_tries_while_locked_do_not_extend_the_lock(officer):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        fail("clerk_beishan", 5)
+        until = login_locked_until(username="clerk_beishan")
+        clock.shift(timedelta(minutes=10))
+        assert fail("clerk_beishan", 3) == ["login_locked"] * 3
+        assert login_locked_until(username="clerk_beishan") == until

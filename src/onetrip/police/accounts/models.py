@@ -1,13 +1,18 @@
-"""Staff of the police zone: a profile beside django.contrib.auth's User, and login throttling.
+"""Staff of the police zone: a profile beside django.contrib.auth's User.
 
 A staff member's scope follows from the role: station roles work in one station, a district
-administrator in one district (分局), a city administrator in the whole city. The database
-enforces that shape; `services.staff_check_scope` explains a violation in words.
+administrator in one district (分局), a city administrator and the three security administrators
+(三权分立, MLPS-10) in the whole city. The database enforces that shape;
+`services.staff_check_scope` explains a violation in words.
+
+Failed log-ins are counted by django-axes and second-factor devices kept by django-otp
+(`onetrip.police.accounts.lockout`, `services.staff_login`).
 """
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -19,6 +24,11 @@ class Role(models.TextChoices):
     FIELD_OFFICER = "field_officer", _("现场办")
     DISTRICT_ADMIN = "district_admin", _("分局管理员")
     CITY_ADMIN = "city_admin", _("市局管理员")
+    # The security management centre's three separated duties (MLPS-10): none of them sees case
+    # data, and none can do another's job.
+    SYSTEM_ADMIN = "system_admin", _("系统管理员")
+    SECURITY_ADMIN = "security_admin", _("安全管理员")
+    AUDIT_ADMIN = "audit_admin", _("审计管理员")
 
 
 ROLE_LABELS_EN = {
@@ -29,6 +39,9 @@ ROLE_LABELS_EN = {
     Role.FIELD_OFFICER: "Field officer",
     Role.DISTRICT_ADMIN: "District administrator",
     Role.CITY_ADMIN: "City administrator",
+    Role.SYSTEM_ADMIN: "System administrator",
+    Role.SECURITY_ADMIN: "Security administrator",
+    Role.AUDIT_ADMIN: "Audit administrator",
 }
 
 #: Roles that work in one station (ordered, so the migration is stable).
@@ -38,6 +51,17 @@ STATION_ROLES = (
     Role.APPROVER,
     Role.STATION_ADMIN,
     Role.FIELD_OFFICER,
+)
+
+#: The three administrators of the security management centre (MLPS-10), city-scoped.
+ADMINISTRATOR_ROLES = (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN)
+
+#: Roles scoped to the whole city: no station, no district.
+CITY_ROLES = (Role.CITY_ADMIN, *ADMINISTRATOR_ROLES)
+
+#: Roles that must pass a second factor (TOTP) at every log-in (MLPS-3 d); the others may.
+TOTP_REQUIRED_ROLES = frozenset(
+    {Role.APPROVER, Role.STATION_ADMIN, Role.DISTRICT_ADMIN, *CITY_ROLES}
 )
 
 
@@ -56,6 +80,9 @@ class StaffProfile(models.Model):
         verbose_name="派出所",
     )
     district_code = models.CharField("分局区县代码", max_length=6, blank=True)
+    # When the password was last set; older than ONETRIP_STAFF_PASSWORD_MAX_DAYS it must be
+    # changed before any other page (MLPS-3 a).
+    password_changed_at = models.DateTimeField("密码设置时间", default=timezone.now)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -72,7 +99,11 @@ class StaffProfile(models.Model):
                     & Q(district_code="")
                 )
                 | (Q(role=Role.DISTRICT_ADMIN) & Q(station__isnull=True) & ~Q(district_code=""))
-                | (Q(role=Role.CITY_ADMIN) & Q(station__isnull=True) & Q(district_code="")),
+                | (
+                    Q(role__in=[r.value for r in CITY_ROLES])
+                    & Q(station__isnull=True)
+                    & Q(district_code="")
+                ),
             )
         ]
 
@@ -82,20 +113,3 @@ class StaffProfile(models.Model):
     @property
     def role_label_en(self) -> str:
         return ROLE_LABELS_EN[Role(self.role)]
-
-
-class LoginThrottle(models.Model):
-    """Failed log-ins per username (MLPS-3 b). Keyed by the lower-cased username as typed, so
-    unknown usernames are throttled exactly like real ones and reveal nothing."""
-
-    username = models.CharField(max_length=150, unique=True)
-    failures = models.PositiveIntegerField(default=0)
-    last_failure_at = models.DateTimeField(null=True, blank=True)
-    locked_until = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = "登录失败记录"
-        verbose_name_plural = "登录失败记录"
-
-    def __str__(self) -> str:
-        return self.username

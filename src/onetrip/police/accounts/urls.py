@@ -2,7 +2,8 @@
 
     path("", include("onetrip.police.accounts.urls"))
 
-for ``/login/`` and ``/logout/`` (URL names ``police_accounts:login``, ``police_accounts:logout``).
+for ``/login/``, the second factor's ``/login/code/`` and ``/login/enrol/``, and ``/logout/``
+(URL names ``police_accounts:login``, ``:otp``, ``:enrol``, ``:logout``).
 """
 
 from django.urls import path
@@ -13,5 +14,7 @@ app_name = "police_accounts"
 
 urlpatterns = [
     path("login/", views.StaffLoginView.as_view(), name="login"),
+    path("login/code/", views.otp, name="otp"),
+    path("login/enrol/", views.enrol, name="enrol"),
     path("logout/", views.StaffLogoutView.as_view(), name="logout"),
 ]
