@@ -8,6 +8,7 @@ import math
 import pytest
 
 from onetrip.police.stations.coverage import (
+    CITY_CENTRE,
     Place,
     community_point,
     coverage_of,
@@ -55,11 +56,15 @@ def test_coverage_counts_communities_within_the_radius_and_lists_the_others_fart
     assert coverage_of([], [window]).share == 0.0
 
 
-def test_community_points_are_deterministic_and_near_their_district():
-    first = community_point("330106002001", "330106002", (30.26, 120.13))
-    assert first == community_point("330106002001", "330106002", (30.26, 120.13))
-    assert first != community_point("330106002002", "330106002", (30.26, 120.13))
-    assert haversine_km(first, (30.26, 120.13)) < 12
+@pytest.mark.django_db(databases=["default", "police"])
+def test_a_community_stands_where_its_streets_windows_are(reference_data):
+    """The rule both zones share (common/geo.py): the street's windows, else the district's
+    centre, else the city's."""
+    beishan = community_point("330106002001", "330106002", (30.26, 120.13))
+    assert beishan == community_point("330106002002", "330106002", (30.26, 120.13))
+    assert haversine_km(beishan, (30.26, 120.13)) < 12
+    assert community_point("330106999001", "330106999", (30.26, 120.13)) == (30.26, 120.13)
+    assert community_point("330106999001", "330106999", None) == CITY_CENTRE
 
 
 @pytest.mark.django_db(databases=["default", "police"])

@@ -1,45 +1,46 @@
 """The 15-minute service circle (就近办): which communities have a service window within a
-quarter of an hour, by a stated travel model. Pure computation, no database.
+quarter of an hour, by a stated travel model. The figure is pure computation; only placing a
+community reads the windows of its street.
 
 **Travel model.** Straight-line (great-circle, haversine) distance travelled at 15 km/h, a
 city's door-to-door public-transport speed including walking and waiting, so 15 minutes reach
 3.75 km. Roads and rivers make real trips longer; the figure is an upper bound of the true
 coverage, good for comparing districts and finding the gaps, not for promising a resident a time.
 
-**Where communities are.** The city's divisions give communities no coordinates, so for the demo
-each community gets a representative point derived deterministically from its code: its street's
-point scattered around the district's approximate centroid, and the community scattered around
-its street (`community_point`). A deployment with surveyed community centroids passes those
-instead; the computation does not change.
+**Where communities are.** The city's divisions give communities no coordinates, so each
+community stands where `common/geo.py::community_point` puts it: at the mean position of its
+street's windows, else at its district's approximate centroid; the portal's "nearest to my
+community" measures from the same point (`community_point` here feeds it this zone's windows).
+A deployment with surveyed community centroids passes those instead; the computation does not
+change.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
 
+from onetrip.common import geo
 from onetrip.common.geo import SERVICE_CIRCLE_MINUTES, TRAVEL_SPEED_KMH, great_circle_km
+
+from .models import Window
 
 SPEED_KMH = TRAVEL_SPEED_KMH
 TRAVEL_MINUTES = SERVICE_CIRCLE_MINUTES
-# Hangzhou's own centre, for a district without a centroid.
+# Hangzhou's own centre, for a community with neither a placed window in its street nor a
+# district centroid: the figure counts every community, where the portal offers no point.
 CITY_CENTRE = (30.274, 120.155)
-# How far a street's point and a community's point may lie from the point they scatter around
-# (degrees; 0.01° of latitude ≈ 1.1 km).
-STREET_SPREAD = 0.06
-COMMUNITY_SPREAD = 0.012
 
 TRAVEL_MODEL_NOTE = _(
     "出行模型：按直线距离、每小时15公里（公共交通门到门速度，含步行和候车）计算，15分钟可达3.75公里。"
     "实际道路距离更长，本数字是覆盖率的上限，用于比较各区和发现空白。"
 )
 COMMUNITY_POINTS_NOTE = _(
-    "社区没有经纬度数据，演示数据按社区代码确定性地生成代表点：街道点分布在所在区县的近似中心周围，"
-    "社区点分布在街道点周围。部署时应换成实测的社区中心点。"
+    "社区没有经纬度数据，以社区所在街道各窗口位置的中心为代表点（街道没有窗口的，以所在区县的近似中心为代表点），"
+    "与居民端“离我最近”使用同一个代表点。部署时应换成实测的社区中心点。"
 )
 
 
@@ -143,19 +144,22 @@ def coverage_of(
     )
 
 
-def _scatter(seed: str, spread: float) -> float:
-    value = int.from_bytes(hashlib.sha256(seed.encode()).digest()[:8], "big")
-    return ((value % 20001) / 10000.0 - 1.0) * spread
-
-
 def community_point(
     community_code: str, street_code: str, centroid: tuple[float, float] | None
 ) -> tuple[float, float]:
-    """A representative demo point of a community: deterministic, from the codes alone."""
-    lat, lon = centroid or CITY_CENTRE
-    street_lat = lat + _scatter(f"street-lat|{street_code}", STREET_SPREAD)
-    street_lon = lon + _scatter(f"street-lon|{street_code}", STREET_SPREAD)
-    return (
-        round(street_lat + _scatter(f"community-lat|{community_code}", COMMUNITY_SPREAD), 6),
-        round(street_lon + _scatter(f"community-lon|{community_code}", COMMUNITY_SPREAD), 6),
+    """A community's representative point by the rule both zones share
+    (`common/geo.py::community_point`), from this zone's windows of its street; the city's
+    centre when there is nothing to place it by. `community_code` names the community asked
+    about: every community of a street shares the point."""
+    del community_code
+    rows = (
+        Window.objects.filter(street_code=street_code)
+        .exclude(latitude=None)
+        .exclude(longitude=None)
+        .values_list("latitude", "longitude")
     )
+    point = geo.community_point(
+        street_windows=[(lat, lon) for lat, lon in rows if lat is not None and lon is not None],
+        district_centre=centroid,
+    )
+    return point if point is not None else CITY_CENTRE

@@ -3,7 +3,8 @@ selectors feed it facts, so the arithmetic is tested without rows.
 
 Distances are straight-line (great circle, haversine) between approximate points: the windows'
 published coordinates, the district centres of `district_centroids_approx.csv` and the points
-`selectors.community_point` derives from them. Nothing here is a route or a travel time by road;
+`selectors.community_point` derives from them (by `common/geo.py::community_point`, as the
+police zone's coverage figure does). Nothing here is a route or a travel time by road;
 the pages say so.
 """
 

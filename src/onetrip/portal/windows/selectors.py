@@ -20,6 +20,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
 from onetrip.common import divisions
+from onetrip.common import geo as common_geo
 from onetrip.portal.booking.calendar import Rules
 
 from . import geo
@@ -37,34 +38,22 @@ WINDOW_CODE_MAX = 24  # Window.code and WindowPublishedV1.code
 
 
 def community_point(*, community_code: str) -> Point | None:
-    """The representative point of a community (社区/村), for "nearest to a chosen community".
-
-    The reference data give no coordinates below the district, so the point is derived, always
-    the same way from the same data:
-
-    1. the mean position of the windows of the community's street (街道/乡镇) that carry
-       coordinates, active or not (a window's position says where the street is, whether or not
-       it takes residents today);
-    2. else the district's approximate centre (`district_centroids_approx.csv`);
-    3. else None (an unknown community, or a district without a centre).
-
-    Every community of a street therefore shares one point: distances measured from it are
-    approximate, which the pages say."""
+    """The representative point of a community (社区/村), for "nearest to a chosen community":
+    `common/geo.py::community_point` fed with the windows of its street, the rule the police
+    zone's coverage figure uses too. None for an unknown community (or one whose street has no
+    placed window and whose district has no centre)."""
     community = divisions.community(community_code)
     if community is None:
         return None
     rows = Window.objects.filter(
         street_code=community.street_code, latitude__isnull=False, longitude__isnull=False
     ).values_list("latitude", "longitude")
-    centre = geo.centre_of(
-        Point(lat, lon) for lat, lon in rows if lat is not None and lon is not None
-    )
-    if centre is not None:
-        return centre
     district = divisions.district(community.district_code)
-    if district is None or district.centroid is None:
-        return None
-    return Point(*district.centroid)
+    point = common_geo.community_point(
+        street_windows=[(lat, lon) for lat, lon in rows if lat is not None and lon is not None],
+        district_centre=district.centroid if district is not None else None,
+    )
+    return Point(*point) if point is not None else None
 
 
 def windows_origin(
