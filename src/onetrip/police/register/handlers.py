@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from onetrip.contracts.base import Contract
-from onetrip.contracts.declarations import DeclarationResubmittedV1, DeclarationSubmittedV1
+from onetrip.contracts.declarations import (
+    DeclarationResubmittedV1,
+    DeclarationSubmittedV1,
+    RegistrationCancelDeclaredV1,
+    RegistrationChangeDeclaredV1,
+)
 from onetrip.ferry.agent.handlers import Envelope, register_handler
 
+from .changes import registration_cancel_receive, registration_change_receive
 from .services import declaration_receive, declaration_receive_resubmission
 
 
@@ -19,3 +25,15 @@ def on_declaration_submitted(envelope: Envelope, message: Contract) -> None:
 def on_declaration_resubmitted(envelope: Envelope, message: Contract) -> None:
     assert isinstance(message, DeclarationResubmittedV1)
     declaration_receive_resubmission(message=message)
+
+
+@register_handler(zone="police", message_type="declaration.change_declared")
+def on_change_declared(envelope: Envelope, message: Contract) -> None:
+    assert isinstance(message, RegistrationChangeDeclaredV1)
+    registration_change_receive(message=message)
+
+
+@register_handler(zone="police", message_type="declaration.cancel_declared")
+def on_cancel_declared(envelope: Envelope, message: Contract) -> None:
+    assert isinstance(message, RegistrationCancelDeclaredV1)
+    registration_cancel_receive(message=message)

@@ -13,6 +13,13 @@ class RegistrationStatus(models.TextChoices):
     DECLARED = "declared", _("待核查")
     REGISTERED = "registered", _("已登记")
     RETURNED = "returned", _("已退回")
+    # WF-1 after registration: still current with a recorded change (ZJ-11), or cancelled.
+    CHANGED = "changed", _("已变更")
+    CANCELLED = "cancelled", _("已注销")
+
+
+# A registration that stands: the person is registered at its (current) address.
+CURRENT_STATUSES = (RegistrationStatus.REGISTERED, RegistrationStatus.CHANGED)
 
 
 class DuplicateFlag(models.TextChoices):
@@ -77,6 +84,20 @@ class ResidenceDeclaration(models.Model):
         max_length=20, choices=DuplicateFlag.choices, blank=True, default=""
     )
     related_reference = models.CharField(max_length=32, blank=True, default="")
+    # Cancellation (注销), WF-1: when, why, who, and what it means for a residence permit.
+    cancelled_on = models.DateField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=20, blank=True, default="")
+    cancel_note = models.CharField(max_length=500, blank=True, default="")
+    cancel_request_reference = models.CharField(max_length=32, blank=True, default="")
+    permit_effect = models.CharField(max_length=30, blank=True, default="")
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["received_at", "id"]
@@ -103,6 +124,57 @@ class DeclarationHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.declaration_id} {self.from_status}→{self.to_status}"
+
+
+class RegistrationChange(models.Model):
+    """Append-only: one change of address and/or workplace of a registration (ZJ-11), with the
+    values before and after, so the register shows the current address and keeps the history.
+
+    `change_reference` is unique: a change arriving twice is recorded once."""
+
+    declaration = models.ForeignKey(
+        ResidenceDeclaration, on_delete=models.PROTECT, related_name="changes"
+    )
+    change_reference = models.CharField(max_length=32, unique=True)
+    channel = models.CharField(max_length=10)
+    changed_on = models.DateField()
+    declared_at = models.DateTimeField()
+    recorded_at = models.DateTimeField()
+    late = models.BooleanField(default=False)
+    address_changed = models.BooleanField(default=False)
+    workplace_changed = models.BooleanField(default=False)
+    old_community_code = models.CharField(max_length=12)
+    old_address_detail = EncryptedTextField()
+    old_employer_name = models.CharField(max_length=100, blank=True, default="")
+    old_station = models.ForeignKey(
+        "police_stations.Station", on_delete=models.PROTECT, related_name="+"
+    )
+    community_code = models.CharField(max_length=12)
+    address_detail = EncryptedTextField()
+    housing_type = models.CharField(max_length=20)
+    landlord_name = EncryptedTextField(blank=True, default="")
+    landlord_phone = EncryptedTextField(blank=True, default="")
+    employer_name = models.CharField(max_length=100, blank=True, default="")
+    station = models.ForeignKey(
+        "police_stations.Station", on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.change_reference
+
+    @property
+    def moved_station(self) -> bool:
+        return self.station_id != self.old_station_id
 
 
 class RegistrationCounter(models.Model):

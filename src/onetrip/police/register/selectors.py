@@ -8,10 +8,13 @@ raised, so probing other stations' references leaves a trace (MLPS-5).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 
 from onetrip.police.accounts.selectors import staff_profile, station_codes_in_scope
 from onetrip.police.audit.services import (
@@ -22,7 +25,7 @@ from onetrip.police.audit.services import (
 )
 
 from .errors import DeclarationNotFound
-from .models import RegistrationStatus, ResidenceDeclaration
+from .models import CURRENT_STATUSES, RegistrationChange, RegistrationStatus, ResidenceDeclaration
 
 OBJECT_TYPE = "residence_declaration"
 
@@ -38,6 +41,8 @@ DETAIL_FIELDS = (
     "guardian_id_number",
 )
 REVEALED_FIELDS = ("id_number:full", "phone:full", "landlord_phone:full", "guardian_id_number:full")
+# What the change history on a declaration's detail shows besides DETAIL_FIELDS.
+CHANGE_FIELDS = ("changes.address_detail", "changes.old_address_detail", "changes.landlord")
 # What a queue or list row shows: masked identifiers and the community.
 LIST_FIELDS = ("name:masked", "id_number:masked", "phone:masked", "community_code")
 
@@ -148,3 +153,61 @@ def declaration_next_for_staff(*, user: User, after: str) -> str | None:
         .first()
     )
     return nxt
+
+
+# --- For the permit side: is a person registered now? ------------------------------------------
+
+
+@dataclass(frozen=True)
+class CurrentRegistration:
+    """A person's registration that stands, without personal data beyond the community."""
+
+    reference: str
+    registration_number: str
+    station_code: str
+    community_code: str
+    declared_on: dt.date
+    registered_on: dt.date | None
+    changed: bool
+
+
+def _current(id_hash: str, community_code: str | None) -> QuerySet[ResidenceDeclaration]:
+    rows = ResidenceDeclaration.objects.filter(id_hash=id_hash, status__in=CURRENT_STATUSES)
+    if community_code is not None:
+        rows = rows.filter(community_code=community_code)
+    return rows
+
+
+def registration_is_current(*, id_hash: str, community_code: str | None = None) -> bool:
+    """Whether the person (`id_hash`: `lookup_hash(id_number, purpose="id_number")`) holds a
+    registration that stands now (WF-1: registered or changed, not cancelled), optionally at
+    `community_code`, the registration's current community after any change (ZJ-11).
+
+    For the permit side: a permit rests on a current registration (ZJ-14, ZJ-17), and a
+    cancelled one no longer counts. A system check, not a staff read: it returns no personal
+    data and writes no audit row; a caller showing a person's data audits that itself."""
+    return _current(id_hash, community_code).exists()
+
+
+def registration_current(*, id_hash: str) -> CurrentRegistration | None:
+    """The person's newest current registration, or None; see `registration_is_current`."""
+    row = _current(id_hash, None).select_related("station").order_by("-declared_at", "-id").first()
+    if row is None:
+        return None
+    return CurrentRegistration(
+        reference=row.reference,
+        registration_number=row.registration_number,
+        station_code=row.station.code,
+        community_code=row.community_code,
+        declared_on=timezone.localtime(row.declared_at).date(),
+        registered_on=row.registered_on,
+        changed=row.status == RegistrationStatus.CHANGED,
+    )
+
+
+def registration_changes_of(*, declaration: ResidenceDeclaration) -> list[RegistrationChange]:
+    """The changes of a declaration already read through `declaration_get_for_staff`, oldest
+    first; the caller's read audits `CHANGE_FIELDS` with it."""
+    return list(
+        declaration.changes.select_related("station", "old_station").order_by("recorded_at", "id")
+    )

@@ -18,8 +18,10 @@ from onetrip.common.text import clean_text
 from onetrip.contracts.declarations import (
     DECLARED_FIELDS,
     DeclarationResubmittedV1,
-    DeclarationStatusChangedV1,
+    DeclarationStatusChangedV2,
     DeclarationSubmittedV1,
+    RegistrationCancellationV1,
+    RegistrationChangeRecordV1,
 )
 from onetrip.contracts.permits import RegistrationRecordV1, ResidenceHistoryV1
 from onetrip.ferry.agent.handlers import BusinessReject
@@ -31,6 +33,7 @@ from onetrip.police.stations.selectors import station_for_community
 
 from .errors import RegisterError
 from .models import (
+    CURRENT_STATUSES,
     DeclarationHistory,
     DuplicateFlag,
     RegistrationCounter,
@@ -44,20 +47,36 @@ RESUBMITTED_NOTE = "申报人按退回原因更正后重新提交"
 DECIDING_ROLES = {"window_clerk", "reviewer", "approver", "station_admin"}
 
 
-def _emit_status(declaration: ResidenceDeclaration, *, actor: str, reason: str = "") -> None:
+def emit_status(
+    declaration: ResidenceDeclaration,
+    *,
+    actor: str,
+    reason: str = "",
+    status: str = "",
+    change: RegistrationChangeRecordV1 | None = None,
+    cancellation: RegistrationCancellationV1 | None = None,
+) -> None:
+    """Tell the portal where the declaration or registration stands (WF-1), in the caller's
+    transaction: `status` defaults to the register's own, `received` while it is declared."""
+    if not status:
+        status = (
+            "received"
+            if declaration.status == RegistrationStatus.DECLARED
+            else str(declaration.status)
+        )
     emit(
         zone="police",
-        message=DeclarationStatusChangedV1(
+        message=DeclarationStatusChangedV2(
             reference=declaration.reference,
-            status="received"
-            if declaration.status == RegistrationStatus.DECLARED
-            else declaration.status,  # type: ignore[arg-type]
+            status=status,  # type: ignore[arg-type]
             station_code=declaration.station.code,
             station_name=declaration.station.name,
             registration_number=declaration.registration_number,
             registered_on=declaration.registered_on,
             reason=reason,
             changed_at=timezone.now(),
+            change=change,
+            cancellation=cancellation,
         ),
         aggregate_id=declaration.reference,
         correlation_id=declaration.reference,
@@ -80,7 +99,7 @@ def _flag_duplicates(declaration: ResidenceDeclaration) -> None:
     others = (
         ResidenceDeclaration.objects.filter(
             id_hash=declaration.id_hash,
-            status__in=(RegistrationStatus.DECLARED, RegistrationStatus.REGISTERED),
+            status__in=(RegistrationStatus.DECLARED, *CURRENT_STATUSES),
         )
         .exclude(pk=declaration.pk)
         .order_by("-received_at")
@@ -128,7 +147,7 @@ def declaration_receive(*, message: DeclarationSubmittedV1) -> ResidenceDeclarat
         note=station.name,
         at=now,
     )
-    _emit_status(declaration, actor="system")
+    emit_status(declaration, actor="system")
     return declaration
 
 
@@ -169,7 +188,7 @@ def declaration_receive_resubmission(*, message: DeclarationResubmittedV1) -> Re
         note=RESUBMITTED_NOTE,
         at=now,
     )
-    _emit_status(declaration, actor="system")
+    emit_status(declaration, actor="system")
     return declaration
 
 
@@ -292,19 +311,23 @@ def declaration_verify(
             from_status=previous,
             note=declaration.registration_number,
         )
-        _emit_status(declaration, actor=f"staff:{user.get_username()}")
+        emit_status(declaration, actor=f"staff:{user.get_username()}")
         residence_history_publish(id_hash=declaration.id_hash)
         return declaration
 
 
 def residence_history_publish(*, id_hash: str) -> None:
-    """Send the person's registrations to the portal (HZ-1): dates and addresses, nothing of
-    the staff. A registration ends where the person's next one was declared.
+    """Send the person's registrations to the portal (HZ-1): dates and current addresses,
+    nothing of the staff. A registration ends where the person's next one was declared, or on
+    the day it was cancelled, whichever comes first; a change of address within the city does
+    not end it (ZJ-11: the registration continues at the new address).
 
     Call inside the transaction that changed the register."""
     registered = list(
         ResidenceDeclaration.objects.filter(
-            id_hash=id_hash, status=RegistrationStatus.REGISTERED
+            id_hash=id_hash,
+            status__in=(*CURRENT_STATUSES, RegistrationStatus.CANCELLED),
+            registered_on__isnull=False,
         ).order_by("declared_at", "id")
     )
     if not registered:
@@ -312,12 +335,15 @@ def residence_history_publish(*, id_hash: str) -> None:
     records = []
     for current, following in zip(registered, [*registered[1:], None], strict=True):
         assert current.registered_on is not None
+        ends = [timezone.localtime(following.declared_at).date()] if following else []
+        if current.cancelled_on is not None:
+            ends.append(current.cancelled_on)
         records.append(
             RegistrationRecordV1(
                 registration_number=current.registration_number,
                 declared_on=timezone.localtime(current.declared_at).date(),
                 registered_on=current.registered_on,
-                ended_on=(timezone.localtime(following.declared_at).date() if following else None),
+                ended_on=min(ends) if ends else None,
                 community_code=current.community_code,
                 address_detail=current.address_detail,
             )
@@ -371,5 +397,5 @@ def declaration_return(
             from_status=previous,
             note=reason,
         )
-        _emit_status(declaration, actor=f"staff:{user.get_username()}", reason=reason)
+        emit_status(declaration, actor=f"staff:{user.get_username()}", reason=reason)
         return declaration

@@ -8,3 +8,6 @@ class PortalDeclarationsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import handlers  # noqa: F401
+        from .sms import register_declaration_sms_templates
+
+        register_declaration_sms_templates()

@@ -5,11 +5,14 @@ from __future__ import annotations
 from onetrip.common.errors import ApplicationError, Conflict, FieldError, NotFound
 
 __all__ = [
+    "ChangeInvalid",
     "DeclarationCannotBeResubmitted",
     "DeclarationDuplicate",
     "DeclarationInvalid",
     "DeclarationNotFound",
     "FieldError",
+    "RegistrationNotCurrent",
+    "RequestPending",
 ]
 
 
@@ -55,3 +58,50 @@ class DeclarationCannotBeResubmitted(Conflict):
             "只有被退回的申报可以更正后重新提交",
             "Only a returned declaration can be corrected and resubmitted",
         )
+
+
+class ChangeInvalid(ApplicationError):
+    """Every problem with a change or a cancellation at once (ZJ-11)."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__(
+            "invalid_change",
+            "变更信息有误，请更正后再提交",
+            "The change has errors; correct them and submit again",
+            errors=errors,
+        )
+
+
+class RegistrationNotCurrent(Conflict):
+    """Only a registration that stands can change or be cancelled (WF-1)."""
+
+    def __init__(self, *, cancelled: bool) -> None:
+        if cancelled:
+            super().__init__(
+                "registration_cancelled",
+                "该居住登记已注销，不能再申报变更或注销",
+                "This registration is cancelled; it can no longer change or be cancelled",
+            )
+        else:
+            super().__init__(
+                "not_registered",
+                "该申报尚未登记，派出所核查登记后才能申报变更或注销",
+                "This declaration is not registered yet; only a registration can change or be "
+                "cancelled",
+            )
+
+
+class RequestPending(Conflict):
+    """One request about a registration at a time, so the station applies them in the order the
+    resident meant; `reference` names the one waiting."""
+
+    def __init__(self, reference: str, *, cancel: bool) -> None:
+        what_zh, what_en = ("注销申请", "cancellation") if cancel else ("变更申报", "change")
+        super().__init__(
+            "request_pending",
+            f"您已有一项{what_zh}（编号 {reference}）正在等待派出所办理，请办理完成后再提交",
+            f"A {what_en} (reference {reference}) is waiting for the station; submit again once "
+            "it is done",
+            extra={"reference": reference},
+        )
+        self.reference = reference

@@ -30,6 +30,22 @@ class DeclarationStatus(models.TextChoices):
     # The police zone could not accept it at all (a business reject on the ferry), e.g. no
     # station covers the community: the resident must correct it and declare again.
     REJECTED = "rejected", _("申报未能受理")
+    # After registration (WF-1): still registered with a recorded change (ZJ-11), or cancelled.
+    CHANGED = "changed", _("已登记（有变更）")
+    CANCELLED = "cancelled", _("已注销")
+
+
+# A history line names a step of the declaration, or a request the resident made about the
+# registration that the station has not answered yet (or could not accept).
+EventStatus = models.TextChoices(
+    "EventStatus",
+    [(s.name, (s.value, s.label)) for s in DeclarationStatus]
+    + [
+        ("CHANGE_SUBMITTED", ("change_submitted", _("已申报变更"))),
+        ("CANCEL_SUBMITTED", ("cancel_submitted", _("已申请注销"))),
+        ("REQUEST_REJECTED", ("request_rejected", _("变更或注销未能办理"))),
+    ],
+)
 
 
 class Declaration(models.Model):
@@ -69,9 +85,56 @@ class Declaration(models.Model):
     reject_reason = models.CharField(max_length=500, blank=True, default="")
     submitted_at = models.DateTimeField()
     updated_at = models.DateTimeField(auto_now=True)
+    # Cancellation (注销) as the station recorded it, and what it means for a permit.
+    cancelled_on = models.DateField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=20, blank=True, default="")
+    permit_effect = models.CharField(max_length=30, blank=True, default="")
 
     class Meta:
         ordering = ["-submitted_at"]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class RegistrationRequest(models.Model):
+    """A change of address or workplace (ZJ-11) or a cancellation of a registration: declared
+    by the resident here (pending until the station answers), or recorded by staff at the
+    window and learnt from the station's status message. `reference` is the change's own,
+    shared with the police zone, so each is recorded once on both sides."""
+
+    class Kind(models.TextChoices):
+        CHANGE = "change", _("变更")
+        CANCEL = "cancel", _("注销")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待派出所办理")
+        RECORDED = "recorded", _("已办理")
+        REJECTED = "rejected", _("未能办理")
+
+    declaration = models.ForeignKey(Declaration, on_delete=models.CASCADE, related_name="requests")
+    reference = models.CharField(max_length=32, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    channel = models.CharField(max_length=10, default="online")
+    # The day of the change, or for a cancellation the day the resident left.
+    effective_on = models.DateField()
+    address_changed = models.BooleanField(default=False)
+    community_code = models.CharField(max_length=12, blank=True, default="")
+    address_detail = EncryptedTextField(blank=True, default="")
+    housing_type = models.CharField(max_length=20, blank=True, default="")
+    landlord_name = EncryptedTextField(blank=True, default="")
+    landlord_phone = EncryptedTextField(blank=True, default="")
+    workplace_changed = models.BooleanField(default=False)
+    employer_name = models.CharField(max_length=100, blank=True, default="")
+    # ZJ-11, as the station decided it; None until recorded.
+    late = models.BooleanField(null=True, blank=True)
+    reject_reason = models.CharField(max_length=500, blank=True, default="")
+    submitted_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["submitted_at", "id"]
 
     def __str__(self) -> str:
         return self.reference
@@ -81,9 +144,17 @@ class DeclarationEvent(models.Model):
     """One line of the history a resident sees; written once, never changed."""
 
     declaration = models.ForeignKey(Declaration, on_delete=models.CASCADE, related_name="events")
-    status = models.CharField(max_length=20, choices=DeclarationStatus.choices)
+    status = models.CharField(max_length=20, choices=EventStatus.choices)
     note = models.CharField(max_length=500, blank=True, default="")
     at = models.DateTimeField()
+    # The change or cancellation this line is about, for its date, address and lateness.
+    request = models.ForeignKey(
+        RegistrationRequest,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="events",
+    )
 
     class Meta:
         ordering = ["at", "id"]

@@ -30,13 +30,18 @@ from onetrip.common.identifiers import (
     parse_resident_id,
 )
 from onetrip.common.text import TextError, clean_person_name, clean_text
+from onetrip.contracts.base import upcast
 from onetrip.contracts.declarations import (
+    CANCEL_REASON_LABELS,
     DECLARED_FIELDS,
     HOUSING_TYPE_LABELS,
+    PERMIT_EFFECT_LABELS,
     RESIDENCE_REASON_LABELS,
     DeclarationResubmittedV1,
     DeclarationStatusChangedV1,
+    DeclarationStatusChangedV2,
     DeclarationSubmittedV1,
+    RegistrationChangeRecordV1,
 )
 from onetrip.ferry.agent.outbox import emit
 from onetrip.portal.accounts.models import Resident
@@ -50,7 +55,13 @@ from .errors import (
     DeclarationNotFound,
     FieldError,
 )
-from .models import Declaration, DeclarationEvent, DeclarationStatus, HousingType
+from .models import (
+    Declaration,
+    DeclarationEvent,
+    DeclarationStatus,
+    HousingType,
+    RegistrationRequest,
+)
 from .selectors import declaration_progress
 
 GUARDIAN_REQUIRED_UNDER = 16  # ZJ-5: under-16s are declared by their guardian
@@ -238,6 +249,12 @@ def _check_address(data: Any, errors: list[FieldError], clean: CleanDeclaration)
             errors.append(_id_error("landlord_phone", exc))
 
 
+def declaration_check_address(data: Any, errors: list[FieldError], clean: dict[str, Any]) -> None:
+    """The address rules of a declaration (ZJ-3), for a new address declared later (ZJ-11):
+    `data` has the address fields; problems go to `errors`, clean values to `clean`."""
+    _check_address(data, errors, clean)
+
+
 def _check_stay(
     data: Any, today: dt.date, errors: list[FieldError], clean: CleanDeclaration
 ) -> None:
@@ -377,6 +394,7 @@ ACTIVE_STATUSES = (
     DeclarationStatus.SUBMITTED,
     DeclarationStatus.RECEIVED,
     DeclarationStatus.REGISTERED,
+    DeclarationStatus.CHANGED,
 )
 
 
@@ -495,29 +513,57 @@ _SMS_TEMPLATE = {
     DeclarationStatus.RETURNED: "declaration_returned",
 }
 
+# How far along WF-1 a status is: a message never moves the mirror back to an earlier step
+# (the channel keeps order, but a replayed or late message must not undo a later one).
+_STEP = {
+    DeclarationStatus.SUBMITTED: 0,
+    DeclarationStatus.RECEIVED: 1,
+    DeclarationStatus.REJECTED: 1,
+    DeclarationStatus.REGISTERED: 2,
+    DeclarationStatus.RETURNED: 2,
+    DeclarationStatus.CHANGED: 3,
+    DeclarationStatus.CANCELLED: 4,
+}
+CHANGE_WHAT = {
+    (True, True): gettext_noop("居住地址和服务处所变更"),
+    (True, False): gettext_noop("居住地址变更"),
+    (False, True): gettext_noop("服务处所变更"),
+}
+LATE_NOTE = "；申报时已超过变更之日起10日的期限，今后请按时申报"
 
-def declaration_apply_status_change(*, message: DeclarationStatusChangedV1) -> Declaration:
+
+def declaration_apply_status_change(
+    *, message: DeclarationStatusChangedV1 | DeclarationStatusChangedV2
+) -> Declaration:
     """Mirror the police zone's decision, record it in the history and tell the resident.
 
     Runs inside the ferry's apply transaction; a replay is skipped by the ferry's inbox, and a
     decision older than the one shown is recorded in the history without moving the status back.
+    A change (ZJ-11) or cancellation (WF-1) the station recorded also updates the mirrored
+    address or the cancellation, and closes the resident's request it answers.
     """
-    declaration = Declaration.objects.select_for_update().get(reference=message.reference)
-    status = DeclarationStatus(message.status)
+    update = upcast(message)
+    assert isinstance(update, DeclarationStatusChangedV2)
+    declaration = Declaration.objects.select_for_update().get(reference=update.reference)
+    status = DeclarationStatus(update.status)
     note = ""
-    if message.station_name:
-        declaration.station_name = message.station_name
+    request = None
+    if update.station_name:
+        declaration.station_name = update.station_name
     if status == DeclarationStatus.REGISTERED:
-        declaration.registration_number = message.registration_number
-        declaration.registered_on = message.registered_on
-        note = message.registration_number
+        declaration.registration_number = update.registration_number
+        declaration.registered_on = update.registered_on
+        note = update.registration_number
     elif status == DeclarationStatus.RETURNED:
-        declaration.return_reason = message.reason
-        note = message.reason
+        declaration.return_reason = update.reason
+        note = update.reason
     elif status == DeclarationStatus.RECEIVED:
-        note = message.station_name
-    final = {DeclarationStatus.REGISTERED, DeclarationStatus.RETURNED}
-    if declaration.status not in final or status in final:
+        note = update.station_name
+    elif status == DeclarationStatus.CHANGED and update.change is not None:
+        request = _mirror_change(declaration, update)
+    elif status == DeclarationStatus.CANCELLED and update.cancellation is not None:
+        request = _mirror_cancellation(declaration, update)
+    if _STEP[status] >= _STEP[DeclarationStatus(declaration.status)]:
         declaration.status = status
     # Only what a decision changes: a full save would re-encrypt every personal field.
     declaration.save(
@@ -527,11 +573,20 @@ def declaration_apply_status_change(*, message: DeclarationStatusChangedV1) -> D
             "registration_number",
             "registered_on",
             "return_reason",
+            "community_code",
+            "address_detail",
+            "housing_type",
+            "landlord_name",
+            "landlord_phone",
+            "employer_name",
+            "cancelled_on",
+            "cancel_reason",
+            "permit_effect",
             "updated_at",
         ]
     )
     DeclarationEvent.objects.create(
-        declaration=declaration, status=status, note=note, at=message.changed_at
+        declaration=declaration, status=status, note=note, at=update.changed_at, request=request
     )
     template = _SMS_TEMPLATE.get(status)
     if template:
@@ -546,6 +601,118 @@ def declaration_apply_status_change(*, message: DeclarationStatusChangedV1) -> D
             },
         )
     return declaration
+
+
+def _answered_request(
+    declaration: Declaration, reference: str, kind: str, **defaults: Any
+) -> RegistrationRequest:
+    """The resident's request the station answered, or, for one made at the window, a new row
+    standing for it; either way recorded now."""
+    request = None
+    if reference:
+        request = (
+            RegistrationRequest.objects.select_for_update()
+            .filter(declaration=declaration, reference=reference)
+            .first()
+        )
+    if request is None:
+        request = RegistrationRequest(
+            declaration=declaration,
+            reference=reference or f"{declaration.reference}-C",
+            kind=kind,
+            submitted_at=timezone.now(),
+            **defaults,
+        )
+    for name, value in defaults.items():
+        setattr(request, name, value)
+    request.state = RegistrationRequest.State.RECORDED
+    request.resolved_at = timezone.now()
+    request.save()
+    return request
+
+
+def _changed_values(change: RegistrationChangeRecordV1) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "address_changed": change.address_changed,
+        "workplace_changed": change.workplace_changed,
+    }
+    if change.address_changed:
+        values.update(
+            community_code=change.community_code,
+            address_detail=change.address_detail,
+            housing_type=change.housing_type or "",
+            landlord_name=change.landlord_name,
+            landlord_phone=change.landlord_phone,
+        )
+    if change.workplace_changed:
+        values["employer_name"] = change.employer_name
+    return values
+
+
+def _mirror_change(
+    declaration: Declaration, update: DeclarationStatusChangedV2
+) -> RegistrationRequest:
+    change = update.change
+    assert change is not None
+    request = _answered_request(
+        declaration,
+        change.change_reference,
+        RegistrationRequest.Kind.CHANGE,
+        channel=change.channel,
+        effective_on=change.changed_on,
+        late=change.late,
+        # The request keeps what changed; the rest of the message is the registration's now.
+        **_changed_values(change),
+    )
+    declaration.community_code = change.community_code
+    declaration.address_detail = change.address_detail
+    if change.housing_type:
+        declaration.housing_type = change.housing_type
+    declaration.landlord_name = change.landlord_name
+    declaration.landlord_phone = change.landlord_phone
+    declaration.employer_name = change.employer_name
+    sms_queue(
+        phone=declaration.phone,
+        template="declaration_changed",
+        params={
+            "reference": declaration.reference,
+            "station": update.station_name or declaration.station_name,
+            "what": CHANGE_WHAT[(change.address_changed, change.workplace_changed)],
+            "changed_on": change.changed_on.isoformat(),
+            "late": LATE_NOTE if change.late else "",
+        },
+        client_ref=f"declaration-changed:{change.change_reference}",
+    )
+    return request
+
+
+def _mirror_cancellation(
+    declaration: Declaration, update: DeclarationStatusChangedV2
+) -> RegistrationRequest:
+    cancellation = update.cancellation
+    assert cancellation is not None
+    request = _answered_request(
+        declaration,
+        cancellation.request_reference,
+        RegistrationRequest.Kind.CANCEL,
+        channel=cancellation.channel,
+        effective_on=cancellation.cancelled_on,
+    )
+    declaration.cancelled_on = cancellation.cancelled_on
+    declaration.cancel_reason = cancellation.reason
+    declaration.permit_effect = cancellation.permit_effect
+    sms_queue(
+        phone=declaration.phone,
+        template="declaration_cancelled",
+        params={
+            "reference": declaration.reference,
+            "cancelled_on": cancellation.cancelled_on.isoformat(),
+            "reason": str(CANCEL_REASON_LABELS[cancellation.reason]),
+            "permit": str(PERMIT_EFFECT_LABELS[cancellation.permit_effect]) + "。",
+        },
+        client_ref=f"declaration-cancelled:{declaration.reference}",
+    )
+    return request
 
 
 # What the police zone's business rejects mean for the resident, by the start of the reject
