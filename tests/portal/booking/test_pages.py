@@ -111,3 +111,21 @@ def test_a_slot_offers_no_more_seats_than_its_day_has_left_of_the_online_quota(
     html = page.content.decode()
     assert "余1<" in html  # the day
     assert "余 1<" in html and "余 3<" not in html  # each of its slots
+
+
+def test_the_booked_page_links_the_materials_list(booking_window, residents):
+    """Without an application, the one-time materials list the portal has for every case; an
+    application's booking links that application's own list instead."""
+    window = booking_window(min_notice_minutes=30)
+    (me,) = residents(1)
+    slot = next_free_slot(window, timezone.now())
+    c = client_of(me)
+    c.post(
+        f"/booking/windows/{window.code}/hold/",
+        {"service": "permit_first", "starts_at": local(slot.starts_at).isoformat()},
+    )
+    booking = Booking.objects.get(resident=me)
+    c.post(f"/booking/b/{booking.reference}/confirm/", {"name": "张三"})
+    page = c.get(f"/booking/b/{booking.reference}/").content.decode()
+    assert '<a href="/permit/materials/" id="materials">' in page
+    assert c.get("/permit/materials/").status_code == 200
