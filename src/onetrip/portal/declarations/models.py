@@ -8,8 +8,14 @@ import uuid
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from onetrip.common import divisions
 from onetrip.common.fields import EncryptedTextField
-from onetrip.contracts.declarations import HOUSING_TYPE_LABELS, RESIDENCE_REASON_LABELS
+from onetrip.contracts.declarations import (
+    CANCEL_REASON_LABELS,
+    HOUSING_TYPE_LABELS,
+    PERMIT_EFFECT_LABELS,
+    RESIDENCE_REASON_LABELS,
+)
 
 
 def _choices(name: str, labels: dict[str, str]) -> type[models.TextChoices]:
@@ -96,6 +102,14 @@ class Declaration(models.Model):
     def __str__(self) -> str:
         return self.reference
 
+    @property
+    def cancel_reason_label(self) -> str:
+        return str(CANCEL_REASON_LABELS.get(self.cancel_reason, ""))
+
+    @property
+    def permit_effect_label(self) -> str:
+        return str(PERMIT_EFFECT_LABELS.get(self.permit_effect, ""))
+
 
 class RegistrationRequest(models.Model):
     """A change of address or workplace (ZJ-11) or a cancellation of a registration: declared
@@ -138,6 +152,10 @@ class RegistrationRequest(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    @property
+    def community_label(self) -> str:
+        return divisions.community_label(self.community_code) if self.community_code else ""
 
 
 class DeclarationEvent(models.Model):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import fields
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onetrip.common import divisions
@@ -15,8 +17,20 @@ from onetrip.common.masking import mask_id_number
 from onetrip.contracts.declarations import HOUSING_TYPE_LABELS, RESIDENCE_REASON_LABELS
 from onetrip.portal.accounts.auth import current_resident, resident_required
 
+from .changes import (
+    ChangeInput,
+    registration_can_request,
+    registration_cancel_declare,
+    registration_change_declare,
+)
 from .errors import DeclarationDuplicate, DeclarationNotFound, FieldError
-from .models import Declaration, DeclarationStatus, HousingType, ResidenceReason
+from .models import (
+    Declaration,
+    DeclarationStatus,
+    HousingType,
+    RegistrationRequest,
+    ResidenceReason,
+)
 from .selectors import declaration_of_resident, declarations_of
 from .services import (
     GUARDIAN_RELATIONS,
@@ -192,8 +206,89 @@ def mine_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "d": declaration,
             "community": divisions.community_label(declaration.community_code),
             "id_number": mask_id_number(declaration.id_number),
+            "pending": declaration.requests.filter(state=RegistrationRequest.State.PENDING),
+            "can_request": registration_can_request(declaration),
         },
     )
+
+
+def _own(request: HttpRequest, reference: str) -> Declaration:
+    resident = current_resident(request)
+    assert resident is not None
+    try:
+        return declaration_of_resident(resident=resident, reference=reference)
+    except DeclarationNotFound as exc:
+        raise Http404(_("未找到该申报")) from exc
+
+
+def _error_context(exc: ApplicationError) -> dict[str, object]:
+    return {
+        "errors": dict(exc.by_field()),
+        "error_list": exc.errors
+        or [FieldError(exc.field or "submit", exc.code, exc.message_zh, exc.message_en)],
+    }
+
+
+CHANGE_FIELDS = [f.name for f in fields(ChangeInput)]
+
+
+@resident_required
+def change(request: HttpRequest, reference: str) -> HttpResponse:
+    """Declare a change of address or workplace of a registration (ZJ-11). Without JavaScript
+    the district and street choices reload the form ("refresh")."""
+    declaration = _own(request, reference)
+    base: dict[str, object] = {
+        "d": declaration,
+        "community": divisions.community_label(declaration.community_code),
+        "today": timezone.localdate().isoformat(),
+        "housing_types": HousingType.choices,
+    }
+    if request.method != "POST":
+        values = {"changed_on": ""}
+        return render(
+            request, "declarations/change.html", {**base, "values": values, **address_options({})}
+        )
+    values = {k: request.POST.get(k, "") for k in [*CHANGE_FIELDS, "district", "street"]}
+    context = {**base, "values": values, **address_options(values)}
+    if "refresh" in request.POST:
+        return render(request, "declarations/change.html", context)
+    try:
+        registration_change_declare(
+            resident=current_resident(request),  # type: ignore[arg-type]
+            reference=declaration.reference,
+            data=ChangeInput(**{k: values[k] for k in CHANGE_FIELDS}),
+            channel="web",
+        )
+    except ApplicationError as exc:
+        status = 409 if exc.status == 409 else 400
+        return render(
+            request, "declarations/change.html", {**context, **_error_context(exc)}, status=status
+        )
+    messages.success(request, _("变更申报已提交，派出所办理后将短信通知您"))
+    return redirect("declarations:mine_detail", reference=declaration.reference)
+
+
+@resident_required
+def cancel(request: HttpRequest, reference: str) -> HttpResponse:
+    """Declare leaving the city: the station cancels (注销) the registration (WF-1)."""
+    declaration = _own(request, reference)
+    base: dict[str, object] = {"d": declaration, "today": timezone.localdate().isoformat()}
+    if request.method != "POST":
+        return render(request, "declarations/cancel.html", {**base, "values": {}})
+    values = {"left_on": request.POST.get("left_on", "")}
+    try:
+        registration_cancel_declare(
+            resident=current_resident(request),  # type: ignore[arg-type]
+            reference=declaration.reference,
+            left_on=values["left_on"],
+            channel="web",
+        )
+    except ApplicationError as exc:
+        status = 409 if exc.status == 409 else 400
+        context = {**base, "values": values, **_error_context(exc)}
+        return render(request, "declarations/cancel.html", context, status=status)
+    messages.success(request, _("注销申请已提交，派出所办理后将短信通知您"))
+    return redirect("declarations:mine_detail", reference=declaration.reference)
 
 
 def progress(request: HttpRequest) -> HttpResponse:
