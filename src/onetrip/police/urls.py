@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from onetrip.ferry.operations.metrics import metrics_view
+from onetrip.police.workbench import api_casework  # noqa: F401  (registers its operations)
 from onetrip.police.workbench.api import api
 
 urlpatterns = [
