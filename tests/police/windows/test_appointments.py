@@ -183,3 +183,12 @@ def test_roles_without_window_work_do_not_see_the_list(reviewer):
     assert (answer.status_code, answer.json()["code"]) == (403, "role_cannot_read")
     refused = AuditEvent.objects.filter(action="appointment.view_personal_data", success=False)
     assert refused.count() == 2
+
+
+def test_checking_in_for_an_application_opens_its_case_to_accept(clerk_client):
+    deliver(booking())
+    response = clerk_client.post("/appointments/YY26120100000001/check-in/")
+    assert response["Location"] == "/station/PA26112700000001/"
+    page = clerk_client.get("/appointments/").content.decode()
+    assert 'href="/station/PA26112700000001/"' in page
+    assert 'href="/station/walk-in/"' in page

@@ -306,6 +306,9 @@ def _mark(request: HttpRequest, reference: str, *, no_show: bool) -> HttpRespons
         if no_show
         else _("预约 %(ref)s 已到场签到") % {"ref": appointment.reference},
     )
+    if not no_show and appointment.application_reference:
+        # Checked in for an application: straight on to its case, to accept it.
+        return redirect("workbench:station_case", reference=appointment.application_reference)
     return redirect("workbench:appointments_today")
 
 
