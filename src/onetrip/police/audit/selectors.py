@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 from django.db import connections, router
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from onetrip.common.audit_chain import ChainReport, Checkpoint, verify_chain
 
@@ -161,3 +163,68 @@ def audit_verify() -> AuditVerification:
 def audit_triggers_installed() -> bool:
     """Whether the database still refuses UPDATE and DELETE on the audit table."""
     return append_only_triggers_installed(connections[router.db_for_read(AuditEvent)])
+
+
+# --- The audit administrator's viewer (MLPS-5, MLPS-10) --------------------------------------
+
+AUDIT_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """Filters of the audit viewer; empty ones do not filter. `action` matches a prefix, so
+    "login." finds every log-in event; `object_id` is an object's reference, exactly."""
+
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    actor: str = ""
+    action: str = ""
+    success: bool | None = None
+    object_id: str = ""
+
+    def used(self) -> list[str]:
+        """The names of the filters in use (for the audit row of the read: names, not values,
+        since a value typed into a filter may be anything)."""
+        return [f.name for f in dataclasses.fields(self) if getattr(self, f.name) not in (None, "")]
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    events: list[AuditEvent]
+    next_before: int | None  # the `before` of the next (older) page, None on the last one
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def audit_events_filtered(query: AuditQuery) -> QuerySet[AuditEvent]:
+    """Events matching `query`, newest first."""
+    events = AuditEvent.objects.all()
+    if query.date_from:
+        events = events.filter(occurred_at__gte=_day_start(query.date_from))
+    if query.date_to:
+        events = events.filter(occurred_at__lt=_day_start(query.date_to + dt.timedelta(days=1)))
+    if query.actor:
+        events = events.filter(actor=query.actor)
+    if query.action:
+        events = events.filter(action__startswith=query.action)
+    if query.success is not None:
+        events = events.filter(success=query.success)
+    if query.object_id:
+        events = events.filter(object_id=query.object_id)
+    return events.order_by("-sequence")
+
+
+def audit_events_page(
+    query: AuditQuery, *, before: int | None = None, size: int = AUDIT_PAGE_SIZE
+) -> AuditPage:
+    """One page of `audit_events_filtered`, keyset-paginated on the sequence: the events
+    below `before`. Each page costs the same however deep in the log it lies."""
+    events = audit_events_filtered(query)
+    if before:
+        events = events.filter(sequence__lt=before)
+    rows = list(events[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return AuditPage(events=rows, next_before=rows[-1].sequence if more and rows else None)

@@ -17,6 +17,7 @@ from stdnum.cn import ric
 from onetrip.common.audit_chain import (
     GENESIS,
     LEGACY_KEY_ID,
+    AuditKeyError,
     Checkpoint,
     anchor_line,
     keyed_record_hash,
@@ -24,11 +25,19 @@ from onetrip.common.audit_chain import (
     verify_chain,
 )
 from onetrip.common.search import staff_search_key
+from onetrip.police.accounts.selectors import staff_may_read_audit, staff_profile
 
 from .anchors import locked_anchor_file
 from .keys import anchor_path, audit_keys, current_audit_key, declared_legacy_through
 from .models import AuditEvent, AuditHead
-from .selectors import chain_rows
+from .selectors import (
+    AuditPage,
+    AuditQuery,
+    AuditVerification,
+    audit_events_page,
+    audit_verify,
+    chain_rows,
+)
 
 M = TypeVar("M", bound=models.Model)
 
@@ -348,3 +357,68 @@ def audit_anchor(
         )
         anchor_file.append(line)
     return parse_anchor_line(line, keys=keys, prev=prev)
+
+
+# --- The audit administrator's reads, themselves audited (MLPS-5, MLPS-10) --------------------
+
+
+class AuditAccessRefused(PermissionError):
+    """Only the audit administrator reads the audit log or checks its chain."""
+
+
+def _check_audit_reader(user: Any) -> None:
+    if not staff_may_read_audit(staff_profile(user)):
+        audit_record(
+            **audit_actor(user),
+            action="audit.view",
+            object_type="audit_log",
+            object_id="refused",
+            success=False,
+        )
+        raise AuditAccessRefused("only the audit administrator reads the audit log")
+
+
+def audit_log_page_for_staff(
+    *, user: Any, query: AuditQuery, before: int | None = None
+) -> AuditPage:
+    """One page of the audit log for the audit administrator, with the audit row of the read
+    (which filters were used, never their values). Anyone else: `AuditAccessRefused`, audited.
+    """
+    _check_audit_reader(user)
+    page = audit_events_page(query, before=before)
+    audit_record(
+        **audit_actor(user),
+        action="audit.view",
+        object_type="audit_log",
+        object_id="page",
+        detail={"filters": query.used(), "before": before or 0, "rows": len(page.events)},
+    )
+    return page
+
+
+def audit_verify_for_staff(*, user: Any) -> AuditVerification:
+    """Walk the chain and its anchors (`selectors.audit_verify`, as `audit verify` does) for
+    the audit administrator, and record the check and its outcome. A missing or malformed
+    audit key answers as a failed check, not an error page."""
+    _check_audit_reader(user)
+    try:
+        result = audit_verify()
+    except AuditKeyError as exc:
+        audit_record(
+            **audit_actor(user),
+            action="audit.verify",
+            object_type="audit_log",
+            object_id="chain",
+            success=False,
+            detail={"reason": "audit_key"},
+        )
+        raise AuditKeyError(str(exc)) from None
+    audit_record(
+        **audit_actor(user),
+        action="audit.verify",
+        object_type="audit_log",
+        object_id="chain",
+        success=result.ok,
+        detail={"checked": result.checked, "first_bad_sequence": result.first_bad_sequence},
+    )
+    return result
