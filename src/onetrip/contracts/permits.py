@@ -227,3 +227,61 @@ class PermitApplicationStatusV1(Contract):
     receipt_number: str = Field(default="", max_length=40)
     permit_number: str = Field(default="", max_length=40)
     changed_at: dt.datetime
+
+
+# The card after issue (WF-3; NAT-14, ZJ-17, ZJ-18): its code list, defined once here for the
+# police zone's card and the portal's mirror of it.
+CardStatus = Literal["active", "endorsement_due", "suspended", "revoked"]
+CARD_STATUS_LABELS: dict[str, str] = {
+    "active": gettext_lazy("有效"),
+    "endorsement_due": gettext_lazy("待签注"),
+    "suspended": gettext_lazy("功能中止"),
+    "revoked": gettext_lazy("已作废"),
+}
+# What happened to the card: the portal chooses the resident's SMS by it.
+CardChange = Literal[
+    "issued",  # a new card (first issue, reissue or exchange)
+    "endorsement_due",  # the endorsement window opened (T − 1 month, ZJ-17)
+    "suspended",  # the anniversary passed unendorsed: functions suspended (NAT-14)
+    "endorsed",  # endorsed within the window: valid a year more
+    "endorsed_late",  # endorsed after the anniversary: restored, residence years restart
+    "revoked",  # replaced by a reissued or exchanged card (ZJ-18)
+]
+
+
+def check_card_vocabularies() -> None:
+    """Fail at start-up if the card's code list and its labels disagree."""
+    if set(get_args(CardStatus)) != set(CARD_STATUS_LABELS):
+        raise ImportError(f"code list {get_args(CardStatus)} differs from {CARD_STATUS_LABELS}")
+
+
+check_card_vocabularies()
+
+
+@register
+class PermitCardChangedV1(Contract):
+    """The card as it stands after a change, mirrored to the portal so the resident sees it
+    and is reminded to endorse it without the portal asking the police zone (WF-3).
+
+    A snapshot, not a delta: `revision` counts the card's changes, and the portal keeps only a
+    newer one. `id_number` lets the portal find the holder's account; `phone` is where the
+    reminder goes. `endorsement_from`…`endorsement_until` is the next window (both days
+    included; none for a revoked card)."""
+
+    message_type = "permit.card_changed"
+    version = 1
+    aggregate_type = "residence_permit"
+
+    permit_number: str = Field(min_length=1, max_length=40)
+    revision: int = Field(ge=1)
+    change: CardChange
+    card_status: CardStatus
+    id_number: str = Field(min_length=18, max_length=18)
+    phone: str = Field(min_length=11, max_length=11)
+    issued_on: dt.date
+    valid_until: dt.date
+    residence_since: dt.date
+    endorsement_from: dt.date | None = None
+    endorsement_until: dt.date | None = None
+    replaced_by: str = Field(default="", max_length=40)
+    changed_at: dt.datetime

@@ -38,6 +38,7 @@ from onetrip.police.accounts.selectors import staff_profile
 from onetrip.police.audit.services import audit_actor, audit_record
 from onetrip.police.stations.models import Station
 
+from .cards import REPLACEMENT_KINDS, card_for_replacement, card_replace
 from .clock import WorkingCalendar, clock_rule, due_date
 from .errors import PermitError
 from .items import item_label
@@ -559,6 +560,8 @@ def permit_approve(*, user: AbstractBaseUser, reference: str, note: str = "") ->
     with atomic_for(PermitCase, durable=True):
         case = _locked(user, reference)
         casework_check(user=user, case=case, task=Task.APPROVE)
+        # 补领/换领 (NAT-15, ZJ-18): the card replaced must be the applicant's own.
+        old_card = card_for_replacement(case=case) if case.kind in REPLACEMENT_KINDS else None
         now = timezone.now()
         issued_on = timezone.localdate(now)
         try:
@@ -575,7 +578,7 @@ def permit_approve(*, user: AbstractBaseUser, reference: str, note: str = "") ->
         number = _permit_number(case, issued_on)
         case.permit_number = number
         case.save()
-        ResidencePermit.objects.create(
+        permit = ResidencePermit.objects.create(
             case=case,
             permit_number=number,
             station=case.station,
@@ -595,6 +598,8 @@ def permit_approve(*, user: AbstractBaseUser, reference: str, note: str = "") ->
             card_status=CardStatus.ACTIVE,
             issued_by=user,
         )
+        if old_card is not None:
+            card_replace(old=old_card, new=permit, user=user)
         _record(
             user=user,
             case=case,

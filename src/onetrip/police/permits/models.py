@@ -303,6 +303,9 @@ class ResidencePermit(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # How many times the card has changed since issue (`cards.py`): the portal's mirror keeps
+    # only a newer snapshot of it (`permit.card_changed`); 0 until first told.
+    revision = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["issued_on", "id"]
@@ -323,3 +326,31 @@ class PermitNumberCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}:{self.last}"
+
+
+class Endorsement(models.Model):
+    """One yearly endorsement of a card (签注, NAT-13, NAT-14, ZJ-17), recorded electronically:
+    no visit, no new card. Append-only; the card carries the dates that follow from it.
+
+    `anniversary` is the anniversary of the issue date it answers; `on_time` is False for a late
+    endorsement, which restarted the residence years on `endorsed_on`."""
+
+    permit = models.ForeignKey(
+        ResidencePermit, on_delete=models.PROTECT, related_name="endorsements"
+    )
+    case = models.OneToOneField(PermitCase, on_delete=models.PROTECT, related_name="endorsement")
+    endorsed_on = models.DateField()
+    anniversary = models.DateField()
+    on_time = models.BooleanField()
+    # The card's dates as this endorsement left them.
+    valid_until = models.DateField()
+    residence_since = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["endorsed_on", "id"]
+        verbose_name = _("签注记录")
+        verbose_name_plural = _("签注记录")
+
+    def __str__(self) -> str:
+        return f"{self.permit_id} {self.endorsed_on}"

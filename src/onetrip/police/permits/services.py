@@ -234,6 +234,11 @@ def permit_receive(*, message: PermitApplicationSubmittedV1) -> PermitCase:
         note=station.name,
         at=now,
     )
+    if case.kind == "endorsement":
+        # Zero-trip endorsement (ZJ-17, WF-3): checked against the register at once.
+        from .cards import endorsement_receive
+
+        return endorsement_receive(case=case)
     _emit_status(case, actor="system")
     return case
 
