@@ -6,6 +6,7 @@ from onetrip.contracts.base import Contract
 from onetrip.contracts.permits import (
     PermitApplicationStatusV1,
     PermitApplicationSubmittedV1,
+    PermitCardChangedV1,
     ResidenceHistoryV1,
 )
 from onetrip.ferry.agent.handlers import (
@@ -16,6 +17,7 @@ from onetrip.ferry.agent.handlers import (
 )
 
 from .applications import permit_application_apply_status, permit_application_mark_rejected
+from .cards import permit_card_apply
 from .models import PermitApplication
 from .services import residence_history_apply
 
@@ -33,6 +35,12 @@ def on_permit_status_changed(envelope: Envelope, message: Contract) -> None:
         permit_application_apply_status(message=message)
     except PermitApplication.DoesNotExist as exc:
         raise BusinessReject(f"unknown permit application {message.reference}") from exc
+
+
+@register_handler(zone="portal", message_type="permit.card_changed")
+def on_permit_card_changed(envelope: Envelope, message: Contract) -> None:
+    assert isinstance(message, PermitCardChangedV1)
+    permit_card_apply(message=message)
 
 
 @register_reject_handler(zone="portal", message_type="permit.resubmitted")

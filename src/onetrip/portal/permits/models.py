@@ -13,6 +13,7 @@ from onetrip.common.fields import EncryptedTextField
 from onetrip.contracts.permits import (
     APPLICATION_KIND_LABELS,
     APPLICATION_STATUS_LABELS,
+    CARD_STATUS_LABELS,
     DELIVERY_METHOD_LABELS,
 )
 
@@ -184,3 +185,36 @@ class PermitApplicationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id} {self.status}"
+
+
+CardStatus = _choices("CardStatus", CARD_STATUS_LABELS)
+
+
+class PermitCard(models.Model):
+    """A residence permit as the police zone last told it (`permit.card_changed`, WF-3): what
+    the resident's "我的居住证" page shows, so it never asks the police zone. Found by the
+    holder's `id_hash`; the newest `revision` wins, an older or repeated one changes nothing.
+
+    `reminded_until` is the last day of the endorsement window a reminder was sent for: one
+    reminder per window, however often the message arrives."""
+
+    permit_number = models.CharField(max_length=40, unique=True)
+    id_hash = models.CharField(max_length=64, db_index=True)
+    phone = EncryptedTextField()
+    card_status = models.CharField(max_length=16, choices=CardStatus.choices)
+    issued_on = models.DateField()
+    valid_until = models.DateField()
+    residence_since = models.DateField()
+    endorsement_from = models.DateField(null=True, blank=True)
+    endorsement_until = models.DateField(null=True, blank=True)
+    replaced_by = models.CharField(max_length=40, blank=True, default="")
+    revision = models.PositiveIntegerField()
+    changed_at = models.DateTimeField()
+    reminded_until = models.DateField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-issued_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"PermitCard {self.pk}"

@@ -45,6 +45,23 @@ PERMIT_SMS_TEMPLATES: dict[str, str] = {
     ),
     "permit_collected": "【杭州公安】您的居住证（申请编号{reference}）已领取。",
     "permit_delivered": "【杭州公安】您的居住证（申请编号{reference}）已邮寄送达。",
+    # The card after issue (WF-3, ZJ-17), from `permit.card_changed`: `tail` is the permit
+    # number's last four digits; dates are written out.
+    "permit_card_endorsement_due": (
+        "【杭州公安】您尾号{tail}的居住证签注期为{start}至{end}。无需到窗口，"
+        "请登录杭州市居住证服务平台“我的居住证”在线申请签注；逾期未签注，居住证使用功能将中止。"
+    ),
+    "permit_card_suspended": (
+        "【杭州公安】您尾号{tail}的居住证已超过签注期未签注，使用功能已中止。"
+        "请登录杭州市居住证服务平台申请签注，签注后恢复，居住年限自签注之日起重新计算。"
+    ),
+    "permit_card_endorsed": (
+        "【杭州公安】您尾号{tail}的居住证已完成签注，有效期至{valid_until}，无需领取新证。"
+    ),
+    "permit_card_endorsed_late": (
+        "【杭州公安】您尾号{tail}的居住证已逾期签注，使用功能已恢复，有效期至{valid_until}，"
+        "居住年限自{since}起重新计算。"
+    ),
 }
 
 

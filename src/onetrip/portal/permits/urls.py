@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import application_views, views
+from . import application_views, card_views, views
 
 app_name = "permits"
 
@@ -8,6 +8,8 @@ APPLICATION = "permit/applications/<str:reference>/"
 
 urlpatterns = [
     path("permit/", application_views.home, name="home"),
+    path("permit/card/", card_views.cards, name="cards"),
+    path("permit/card/<int:card_id>/endorse/", card_views.card_endorse, name="card_endorse"),
     path("permit/eligibility/", views.eligibility, name="eligibility"),
     path("permit/materials/", views.materials, name="materials"),
     path("permit/apply/", application_views.start, name="start"),
