@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 
 from annotated_types import MaxLen, MinLen
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 from ninja import Field, Path, Query, Schema, Status
 from pydantic import create_model
 
@@ -29,14 +30,27 @@ from onetrip.common.api import (
 )
 from onetrip.common.http import client_address
 from onetrip.contracts.declarations import (
+    CANCEL_REASON_LABELS,
+    CHANGE_CHANNEL_LABELS,
     HOUSING_TYPE_LABELS,
+    PERMIT_EFFECT_LABELS,
     RESIDENCE_REASON_LABELS,
     SEX_LABELS,
     DeclarationSubmittedV1,
 )
 from onetrip.portal.accounts.models import Resident
 from onetrip.portal.accounts.services import login_code_request, login_code_verify
-from onetrip.portal.declarations.models import Declaration, DeclarationStatus
+from onetrip.portal.declarations.changes import (
+    ChangeInput,
+    registration_cancel_declare,
+    registration_change_declare,
+)
+from onetrip.portal.declarations.models import (
+    Declaration,
+    DeclarationStatus,
+    EventStatus,
+    RegistrationRequest,
+)
 from onetrip.portal.declarations.selectors import declaration_of_resident, declarations_of
 from onetrip.portal.declarations.services import (
     GUARDIAN_RELATIONS,
@@ -54,6 +68,12 @@ from .windows import router as windows_router
 # --- Code lists, each from its one source ------------------------------------------------------
 
 DECLARATION_STATUS_LABELS = {status.value: status.label for status in DeclarationStatus}
+EVENT_STATUS_LABELS = {status.value: status.label for status in EventStatus}
+REQUEST_KIND_LABELS = {kind.value: kind.label for kind in RegistrationRequest.Kind}
+REQUEST_STATE_LABELS = {state.value: state.label for state in RegistrationRequest.State}
+# An empty code while the registration stands.
+PERMIT_EFFECT_CODES = {"": gettext_lazy("未注销，无影响"), **PERMIT_EFFECT_LABELS}
+CANCEL_REASON_CODES = {"": gettext_lazy("未注销"), **CANCEL_REASON_LABELS}
 
 # The code list of each declared field that has one.
 CODE_LISTS: dict[str, dict[str, Any]] = {
@@ -82,6 +102,8 @@ NULL_MEANS_EMPTY = "可省略或为 null，均视为未填写 / May be omitted o
 PhoneStr = documented_str(pattern=PHONE_PATTERN)
 ReferenceStr = documented_str(pattern=REFERENCE_PATTERN)
 DeclarationStatusCode = code_list(DECLARATION_STATUS_LABELS)
+EventStatusCode = code_list(EVENT_STATUS_LABELS)
+DateStr = documented_str(format="date")
 IdSuffixStr = documented_str(pattern=r"^[0-9]{5}[0-9Xx]$")
 LoginCodeStr = documented_str(pattern=r"^[0-9]{6}$")
 DistrictCode = documented_str(pattern=r"^[0-9]{6}$")
@@ -118,25 +140,100 @@ EXAMPLE_STATUS: dict[str, Any] = {
     "registered_on": "2026-11-22",
     "return_reason": "",
     "submitted_at": "2026-11-20T09:30:00+08:00",
+    "cancelled_on": None,
+    "cancel_reason": "",
+    "permit_effect": "",
     "history": [
         {
             "status": "submitted",
+            "step": "submitted",
             "status_label": "已提交",
             "note": "",
+            "request_reference": "",
             "at": "2026-11-20T09:30:00+08:00",
         },
         {
             "status": "received",
+            "step": "received",
             "status_label": "派出所已接收",
             "note": "杭州市公安局西湖区分局北山派出所",
+            "request_reference": "",
             "at": "2026-11-20T09:31:00+08:00",
         },
         {
             "status": "registered",
+            "step": "registered",
             "status_label": "已登记",
             "note": "3301065000202026000001",
+            "request_reference": "",
             "at": "2026-11-22T10:00:00+08:00",
         },
+    ],
+    "requests": [],
+}
+EXAMPLE_CHANGE_REFERENCE = "BG26120112345678"
+EXAMPLE_CHANGE_IN: dict[str, Any] = {
+    "changed_on": "2026-11-28",
+    "community_code": "330106002002",
+    "address_detail": "文三路 100 号 2 幢 301 室",
+    "housing_type": "owned",
+    "landlord_name": None,
+    "landlord_phone": None,
+    "employer_name": None,
+}
+EXAMPLE_REQUEST: dict[str, Any] = {
+    "reference": EXAMPLE_CHANGE_REFERENCE,
+    "kind": "change",
+    "state": "pending",
+    "channel": "online",
+    "effective_on": "2026-11-28",
+    "address_changed": True,
+    "community_code": "330106002002",
+    "address_detail": "文三路 100 号 2 幢 301 室",
+    "workplace_changed": False,
+    "employer_name": "",
+    "late": None,
+    "reject_reason": "",
+    "submitted_at": "2026-12-01T09:00:00+08:00",
+}
+EXAMPLE_CHANGE_SUBMITTED: dict[str, Any] = {
+    **EXAMPLE_STATUS,
+    "history": [
+        *EXAMPLE_STATUS["history"],
+        {
+            "status": "registered",
+            "step": "change_submitted",
+            "status_label": "已申报变更",
+            "note": "",
+            "request_reference": EXAMPLE_CHANGE_REFERENCE,
+            "at": "2026-12-01T09:00:00+08:00",
+        },
+    ],
+    "requests": [EXAMPLE_REQUEST],
+}
+EXAMPLE_CANCEL_SUBMITTED: dict[str, Any] = {
+    **EXAMPLE_STATUS,
+    "history": [
+        *EXAMPLE_STATUS["history"],
+        {
+            "status": "registered",
+            "step": "cancel_submitted",
+            "status_label": "已申请注销",
+            "note": "",
+            "request_reference": "ZX26120112345678",
+            "at": "2026-12-01T09:00:00+08:00",
+        },
+    ],
+    "requests": [
+        {
+            **EXAMPLE_REQUEST,
+            "reference": "ZX26120112345678",
+            "kind": "cancel",
+            "effective_on": "2026-11-30",
+            "address_changed": False,
+            "community_code": "",
+            "address_detail": "",
+        }
     ],
 }
 EXAMPLE_DISTRICT = {"code": "330106", "name": "西湖区"}
@@ -302,19 +399,83 @@ class TokenOut(Schema):
 
 class EventOut(Schema):
     status: DeclarationStatusCode = Field(
-        description=f"该步骤的状态 / Status of this step. 取值 / Codes: "
-        f"{describe_codes(DECLARATION_STATUS_LABELS)}",
+        description=f"该步骤之后申报的状态 / The declaration's status after this step. "
+        f"取值 / Codes: {describe_codes(DECLARATION_STATUS_LABELS)}",
+        examples=["received"],
+    )
+    step: EventStatusCode = Field(
+        description=f"这一步是什么：申报的状态，或对登记提出的变更、注销申请 / What this step "
+        f"was: a status of the declaration, or a request about the registration. 取值 / Codes: "
+        f"{describe_codes(EVENT_STATUS_LABELS)}",
         examples=["received"],
     )
     status_label: str = Field(
-        description="状态的中文名称 / Status in words", examples=["派出所已接收"]
+        description="这一步的中文名称 / This step in words", examples=["派出所已接收"]
     )
     note: str = Field(
         description="说明：派出所名称、登记编号或退回原因 / Note: station, registration number "
         "or reason",
         examples=["杭州市公安局西湖区分局北山派出所"],
     )
+    request_reference: str = Field(
+        description="这一步涉及的变更或注销申请编号（见 requests），其他步骤为空 / The change "
+        "or cancellation this step is about (see requests); empty otherwise",
+        examples=[""],
+    )
     at: dt.datetime = Field(description="时间 / When", examples=["2026-11-20T09:31:00+08:00"])
+
+
+class RequestOut(Schema):
+    reference: str = Field(
+        description="变更或注销申请编号 / Reference of the change or cancellation",
+        examples=[EXAMPLE_CHANGE_REFERENCE],
+    )
+    kind: code_list(REQUEST_KIND_LABELS) = Field(  # type: ignore[valid-type]
+        description=f"类别 / Kind. 取值 / Codes: {describe_codes(REQUEST_KIND_LABELS)}",
+        examples=["change"],
+    )
+    state: code_list(REQUEST_STATE_LABELS) = Field(  # type: ignore[valid-type]
+        description=f"办理情况 / State. 取值 / Codes: {describe_codes(REQUEST_STATE_LABELS)}",
+        examples=["pending"],
+    )
+    channel: code_list(CHANGE_CHANNEL_LABELS) = Field(  # type: ignore[valid-type]
+        description=f"办理渠道 / Channel. 取值 / Codes: {describe_codes(CHANGE_CHANNEL_LABELS)}",
+        examples=["online"],
+    )
+    effective_on: dt.date = Field(
+        description="变更日期，注销申请为离开本市日期 / Day of the change; for a cancellation "
+        "the day of leaving",
+        examples=["2026-11-28"],
+    )
+    address_changed: bool = Field(
+        description="是否变更居住地址 / Whether the address changes", examples=[True]
+    )
+    community_code: str = Field(
+        description="新的社区（村）代码，地址未变为空 / New community code; empty if the "
+        "address stays",
+        examples=["330106002002"],
+    )
+    address_detail: str = Field(
+        description="新的详细地址，地址未变为空 / New detailed address; empty if it stays",
+        examples=["文三路 100 号 2 幢 301 室"],
+    )
+    workplace_changed: bool = Field(
+        description="是否变更服务处所 / Whether the workplace changes", examples=[False]
+    )
+    employer_name: str = Field(
+        description="新的服务处所，未变为空 / New workplace; empty if it stays", examples=[""]
+    )
+    late: bool | None = Field(
+        description="是否逾期申报（变更之日起10日后申报，ZJ-11），派出所办理后才有 / Declared "
+        "more than 10 days after the change (ZJ-11); known once the station recorded it",
+        examples=[None],
+    )
+    reject_reason: str = Field(
+        description="未能办理的原因 / Why it could not be done, if so", examples=[""]
+    )
+    submitted_at: dt.datetime = Field(
+        description="提交时间 / When it was submitted", examples=["2026-12-01T09:00:00+08:00"]
+    )
 
 
 class StatusOut(Schema):
@@ -344,12 +505,51 @@ class StatusOut(Schema):
     submitted_at: dt.datetime = Field(
         description="提交时间 / When it was submitted", examples=["2026-11-20T09:30:00+08:00"]
     )
+    cancelled_on: dt.date | None = Field(
+        description="注销日期，注销后才有 / Day the registration was cancelled, once cancelled",
+        examples=[None],
+    )
+    cancel_reason: code_list(CANCEL_REASON_CODES) = Field(  # type: ignore[valid-type]
+        description=f"注销原因 / Why it was cancelled. 取值 / Codes: "
+        f"{describe_codes(CANCEL_REASON_CODES)}",
+        examples=[""],
+    )
+    permit_effect: code_list(PERMIT_EFFECT_CODES) = Field(  # type: ignore[valid-type]
+        description=f"注销对居住证的影响 / What the cancellation means for a residence permit. "
+        f"取值 / Codes: {describe_codes(PERMIT_EFFECT_CODES)}",
+        examples=[""],
+    )
     history: list[EventOut] = Field(description="办理经过，按时间先后 / History, oldest first")
+    requests: list[RequestOut] = Field(
+        description="登记后的变更和注销申请，按提交先后 / Changes and cancellations of the "
+        "registration, oldest first"
+    )
 
 
 class DivisionOut(Schema):
     code: str = Field(description="区划代码 / Division code", examples=["330106"])
     name: str = Field(description="名称 / Name", examples=["西湖区"])
+
+
+def _history(d: Declaration) -> list[EventOut]:
+    """Each step with the declaration's status after it: a request about the registration
+    leaves the status as it was until the station answers."""
+    rows = []
+    status = DeclarationStatus.SUBMITTED.value
+    for e in d.events.all():
+        if e.status in DECLARATION_STATUS_LABELS:
+            status = e.status
+        rows.append(
+            EventOut(
+                status=status,
+                step=e.status,
+                status_label=str(e.get_status_display()),
+                note=e.note,
+                request_reference=e.request.reference if e.request_id else "",  # type: ignore[union-attr]
+                at=e.at,
+            )
+        )
+    return rows
 
 
 def _status(d: Declaration) -> StatusOut:
@@ -362,11 +562,27 @@ def _status(d: Declaration) -> StatusOut:
         registered_on=d.registered_on,
         return_reason=d.return_reason,
         submitted_at=d.submitted_at,
-        history=[
-            EventOut(
-                status=e.status, status_label=str(e.get_status_display()), note=e.note, at=e.at
+        cancelled_on=d.cancelled_on,
+        cancel_reason=d.cancel_reason,
+        permit_effect=d.permit_effect,
+        history=_history(d),
+        requests=[
+            RequestOut(
+                reference=r.reference,
+                kind=r.kind,
+                state=r.state,
+                channel=r.channel,
+                effective_on=r.effective_on,
+                address_changed=r.address_changed,
+                community_code=r.community_code,
+                address_detail=r.address_detail,
+                workplace_changed=r.workplace_changed,
+                employer_name=r.employer_name,
+                late=r.late,
+                reject_reason=r.reject_reason,
+                submitted_at=r.submitted_at,
             )
-            for e in d.events.all()
+            for r in d.requests.all()
         ],
     )
 
@@ -609,6 +825,167 @@ def resubmit_declaration(
         channel="api",
     )
     return _status(declaration)
+
+
+class ChangeIn(Schema):
+    """居住登记变更申报 / A change of address or workplace (ZJ-11)"""
+
+    changed_on: DateStr = Field(
+        description="变更日期（年-月-日），不晚于今天、不早于登记日期 / Day of the change "
+        "(YYYY-MM-DD), not in the future nor before the registration",
+        examples=["2026-11-28"],
+    )
+    community_code: documented_str(pattern=r"^[0-9]{12}$") | None = Field(  # type: ignore[valid-type]
+        None,
+        description="新的社区（村）代码；地址不变时省略 / New community code; omit to keep the "
+        f"address. {NULL_MEANS_EMPTY}",
+        examples=["330106002002"],
+    )
+    address_detail: documented_str(maxLength=200) | None = Field(  # type: ignore[valid-type]
+        None,
+        description=f"新的详细地址 / New detailed address. {NULL_MEANS_EMPTY}",
+        examples=["文三路 100 号 2 幢 301 室"],
+    )
+    housing_type: code_list(HOUSING_TYPE_LABELS) | None = Field(  # type: ignore[valid-type]
+        None,
+        description=f"新住所类型，变更地址时必填 / Housing type of the new address, required "
+        f"with it. 取值 / Codes: {describe_codes(HOUSING_TYPE_LABELS)}. {NULL_MEANS_EMPTY}",
+        examples=["owned"],
+    )
+    landlord_name: documented_str(maxLength=50) | None = Field(  # type: ignore[valid-type]
+        None,
+        description="新房东姓名，租住房屋必填 / Landlord's name, required for rented housing. "
+        f"{NULL_MEANS_EMPTY}",
+        examples=["李四"],
+    )
+    landlord_phone: PhoneStr | None = Field(  # type: ignore[valid-type]
+        None,
+        description=f"新房东手机号码 / Landlord's mobile. {NULL_MEANS_EMPTY}",
+        examples=["13900139000"],
+    )
+    employer_name: documented_str(maxLength=100) | None = Field(  # type: ignore[valid-type]
+        None,
+        description="新的服务处所；服务处所不变时省略 / New workplace; omit to keep it. "
+        f"{NULL_MEANS_EMPTY}",
+        examples=["杭州新单位有限公司"],
+    )
+
+
+class CancelIn(Schema):
+    left_on: DateStr = Field(
+        description="离开本市日期（年-月-日），不晚于今天、不早于登记日期 / Day of leaving the "
+        "city (YYYY-MM-DD), not in the future nor before the registration",
+        examples=["2026-11-30"],
+    )
+
+
+ReferencePath = Annotated[
+    ReferenceStr,
+    Path(
+        description="已登记的申报编号 / Reference of the registered declaration",
+        example=EXAMPLE_REFERENCE,
+    ),
+]
+
+
+@api.post(
+    "/declarations/{reference}/changes",
+    auth=ResidentBearer(),
+    response={200: StatusOut, 201: StatusOut, **error_responses(400, 401, 404, 409, *BODY_ERRORS)},
+    tags=["declarations"],
+    summary="申报地址或服务处所变更 / Declare a change of address or workplace",
+    description="已登记的居住地址或服务处所变更的，应在变更之日起10日内申报（ZJ-11）。"
+    "新地址的规则与申报相同；地址不变时省略地址各项，服务处所不变时省略 employer_name。"
+    "成功答 201，申报进入 requests（state=pending），派出所办理后以短信通知并在办理经过中列出"
+    "（是否逾期见 late）。同一变更重复提交答 200 和原来的申请，不会重复办理。"
+    "内容有误答 400 `invalid_change`，在 `errors` 中列出全部问题（变更日期晚于今天或早于登记日期、"
+    "没有需要变更的内容等）；登记已注销答 409 `registration_cancelled`，尚未登记答 409 "
+    "`not_registered`，另有申请待办理答 409 `request_pending`；别人的或不存在的编号答 404。"
+    "\n\nDeclares that the address and/or the workplace of a registration changed, within 10 "
+    "days of the change (ZJ-11). The new address follows the declaration's rules; omit the "
+    "address fields to keep the address, employer_name to keep the workplace. 201 answers the "
+    "declaration with the request pending; the station's answer comes by SMS and in the "
+    "history (late tells whether it was declared after the tenth day). The same change again "
+    "answers 200 with the first request and is not recorded twice. Problems answer 400 "
+    "`invalid_change` listing each (a change date in the future or before the registration, "
+    "nothing changed, …); a cancelled registration 409 `registration_cancelled`, one not yet "
+    "registered 409 `not_registered`, another request waiting 409 `request_pending`; another "
+    "resident's or an unknown reference 404.",
+    openapi_extra=examples(
+        request=EXAMPLE_CHANGE_IN,
+        responses={
+            200: EXAMPLE_CHANGE_SUBMITTED,
+            201: EXAMPLE_CHANGE_SUBMITTED,
+            400: {
+                "code": "invalid_change",
+                "message": "变更信息有误，请更正后再提交",
+                "message_en": "The change has errors; correct them and submit again",
+                "errors": [
+                    {
+                        "field": "changed_on",
+                        "code": "future",
+                        "message": "变更日期不能晚于今天",
+                        "message_en": "The change date cannot be in the future",
+                    }
+                ],
+            },
+            409: {
+                "code": "registration_cancelled",
+                "message": "该居住登记已注销，不能再申报变更或注销",
+                "message_en": "This registration is cancelled; it can no longer change or be "
+                "cancelled",
+                "errors": [],
+            },
+        },
+    ),
+)
+def declare_change(
+    request: HttpRequest,
+    reference: ReferencePath,
+    body: ChangeIn,
+) -> Status[StatusOut]:
+    """ZJ-11: a change of a registration, idempotent for the same change."""
+    resident: Resident = request.auth  # type: ignore[attr-defined]
+    own = declaration_of_resident(resident=resident, reference=reference)
+    data = ChangeInput(**{name: getattr(body, name) or "" for name in ChangeIn.model_fields})
+    _, created = registration_change_declare(
+        resident=resident, reference=own.reference, data=data, channel="api"
+    )
+    declaration = declaration_of_resident(resident=resident, reference=own.reference)
+    return Status(201 if created else 200, _status(declaration))
+
+
+@api.post(
+    "/declarations/{reference}/cancel",
+    auth=ResidentBearer(),
+    response={200: StatusOut, 201: StatusOut, **error_responses(400, 401, 404, 409, *BODY_ERRORS)},
+    tags=["declarations"],
+    summary="离开本市，申请注销登记 / Declare leaving the city (cancel the registration)",
+    description="申报离开本市的日期，由派出所注销居住登记；注销后短信通知，并在 permit_effect "
+    "中说明对居住证的影响。成功答 201（requests 中 state=pending）；同一日期重复提交答 200。"
+    "日期有误答 400 `invalid_change`；登记已注销或尚未登记答 409；另有注销申请待办理答 409 "
+    "`request_pending`；别人的或不存在的编号答 404。"
+    "\n\nDeclares the day of leaving the city; the station cancels the registration, then an "
+    "SMS follows and permit_effect says what it means for a residence permit. 201 answers the "
+    "declaration with the request pending; the same day again answers 200. A bad date answers "
+    "400 `invalid_change`; a cancelled or unregistered declaration 409; another cancellation "
+    "waiting 409 `request_pending`; another resident's or an unknown reference 404.",
+    openapi_extra=examples(
+        request={"left_on": "2026-11-30"},
+        responses={200: EXAMPLE_CANCEL_SUBMITTED, 201: EXAMPLE_CANCEL_SUBMITTED},
+    ),
+)
+def declare_cancel(
+    request: HttpRequest, reference: ReferencePath, body: CancelIn
+) -> Status[StatusOut]:
+    """WF-1: leaving the city cancels the registration; idempotent for the same day."""
+    resident: Resident = request.auth  # type: ignore[attr-defined]
+    own = declaration_of_resident(resident=resident, reference=reference)
+    _, created = registration_cancel_declare(
+        resident=resident, reference=own.reference, left_on=body.left_on, channel="api"
+    )
+    declaration = declaration_of_resident(resident=resident, reference=own.reference)
+    return Status(201 if created else 200, _status(declaration))
 
 
 @api.get(

@@ -12,9 +12,12 @@ from onetrip.portal.accounts.models import Resident
 from .errors import DeclarationNotFound
 from .models import Declaration
 
+# What a declaration's page and the API show with it: its history and its requests.
+_RELATED = ("events__request", "requests")
+
 
 def declarations_of(*, resident: Resident) -> QuerySet[Declaration]:
-    return Declaration.objects.filter(resident=resident).prefetch_related("events")
+    return Declaration.objects.filter(resident=resident).prefetch_related(*_RELATED)
 
 
 def _reference(reference: str) -> str:
@@ -27,7 +30,7 @@ def _reference(reference: str) -> str:
 
 def declaration_of_resident(*, resident: Resident, reference: str) -> Declaration:
     try:
-        return Declaration.objects.prefetch_related("events").get(
+        return Declaration.objects.prefetch_related(*_RELATED).get(
             resident=resident, reference=_reference(reference)
         )
     except Declaration.DoesNotExist as exc:
