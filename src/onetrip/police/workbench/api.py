@@ -28,6 +28,8 @@ from onetrip.common.api import (
 )
 from onetrip.common.masking import mask_id_number, mask_name, mask_phone
 from onetrip.contracts.booking import BOOKING_SERVICE_LABELS, CANCEL_REASON_LABELS
+from onetrip.contracts.declarations import CANCEL_REASON_LABELS as REGISTRATION_CANCEL_LABELS
+from onetrip.contracts.declarations import HOUSING_TYPE_LABELS, PERMIT_EFFECT_LABELS
 from onetrip.contracts.permits import APPLICATION_KIND_LABELS
 from onetrip.police.appointments.models import Appointment, AppointmentStatus
 from onetrip.police.appointments.selectors import appointments_today_for_staff
@@ -45,6 +47,11 @@ from onetrip.police.permits.services import (
     permit_prereview_pass,
     permit_reject,
     permit_return,
+)
+from onetrip.police.register.changes import (
+    registration_cancel,
+    registration_change_input,
+    registration_change_record,
 )
 from onetrip.police.register.models import RegistrationStatus, ResidenceDeclaration
 from onetrip.police.register.selectors import (
@@ -80,6 +87,9 @@ EXAMPLE_DECLARATION: dict[str, Any] = {
     "registration_number": "",
     "registered_on": None,
     "return_reason": "",
+    "cancelled_on": None,
+    "cancel_reason": "",
+    "permit_effect": "",
 }
 EXAMPLE_REGISTERED = {
     **EXAMPLE_DECLARATION,
@@ -92,6 +102,21 @@ EXAMPLE_RETURNED = {
     "status": "returned",
     "return_reason": "详细地址缺少门牌号，请补充后重新申报",
 }
+EXAMPLE_CHANGED = {
+    **EXAMPLE_REGISTERED,
+    "status": "changed",
+    "station_code": "330102500010",
+    "community_code": "330102003001",
+}
+EXAMPLE_CANCELLED = {
+    **EXAMPLE_REGISTERED,
+    "status": "cancelled",
+    "cancelled_on": "2026-11-30",
+    "cancel_reason": "left_city",
+    "permit_effect": "no_current_registration",
+}
+REGISTRATION_CANCEL_CODES = {"": gettext_lazy("未注销"), **REGISTRATION_CANCEL_LABELS}
+PERMIT_EFFECT_CODES = {"": gettext_lazy("未注销，无影响"), **PERMIT_EFFECT_LABELS}
 EXAMPLE_CONFLICT = {
     "code": "already_decided",
     "message": "该申报已处理，不能重复操作",
@@ -204,6 +229,19 @@ class DeclarationOut(Schema):
     return_reason: str = Field(
         description="退回原因，退回后才有 / Why it was returned, once returned", examples=[""]
     )
+    cancelled_on: dt.date | None = Field(
+        description="注销日期，注销后才有 / Cancellation date, once cancelled", examples=[None]
+    )
+    cancel_reason: code_list(REGISTRATION_CANCEL_CODES) = Field(  # type: ignore[valid-type]
+        description=f"注销原因 / Why it was cancelled. 取值 / Codes: "
+        f"{describe_codes(REGISTRATION_CANCEL_CODES)}",
+        examples=[""],
+    )
+    permit_effect: code_list(PERMIT_EFFECT_CODES) = Field(  # type: ignore[valid-type]
+        description=f"注销对居住证的影响 / What the cancellation means for a residence permit. "
+        f"取值 / Codes: {describe_codes(PERMIT_EFFECT_CODES)}",
+        examples=[""],
+    )
 
 
 class VerifyIn(Schema):
@@ -237,6 +275,9 @@ def _out(d: ResidenceDeclaration) -> DeclarationOut:
         registration_number=d.registration_number,
         registered_on=d.registered_on,
         return_reason=d.return_reason,
+        cancelled_on=d.cancelled_on,
+        cancel_reason=d.cancel_reason,
+        permit_effect=d.permit_effect,
     )
 
 
@@ -346,6 +387,129 @@ def return_declaration(
     request: HttpRequest, reference: ReferencePath, body: ReturnIn
 ) -> DeclarationOut:
     return _out(declaration_return(user=request.user, reference=reference, reason=body.reason))
+
+
+class RegistrationChangeIn(Schema):
+    """窗口办理的居住登记变更 / A change recorded at the window (ZJ-11)"""
+
+    changed_on: documented_str(format="date") = Field(  # type: ignore[valid-type]
+        description="变更日期（年-月-日），不晚于今天、不早于登记日期 / Day of the change, not in "
+        "the future nor before the registration",
+        examples=["2026-11-28"],
+    )
+    community_code: documented_str(pattern=r"^[0-9]{12}$") | None = Field(  # type: ignore[valid-type]
+        None,
+        description="新的社区（村）代码，地址不变时省略；属其他派出所辖区的，登记转至该所 / New "
+        "community code, omitted to keep the address; another station's area moves the "
+        "registration there",
+        examples=["330102003001"],
+    )
+    address_detail: documented_str(maxLength=200) | None = Field(  # type: ignore[valid-type]
+        None,
+        description="新的详细地址 / New detailed address",
+        examples=["湖滨路 1 号"],
+    )
+    housing_type: code_list(HOUSING_TYPE_LABELS) | None = Field(  # type: ignore[valid-type]
+        None,
+        description=f"新住所类型，变更地址时必填 / Housing type, required with a new address. "
+        f"取值 / Codes: {describe_codes(HOUSING_TYPE_LABELS)}",
+        examples=["dormitory"],
+    )
+    landlord_name: documented_str(maxLength=50) | None = Field(  # type: ignore[valid-type]
+        None,
+        description="房东姓名，租住房屋必填 / Landlord's name, required for rented housing",
+        examples=[None],
+    )
+    landlord_phone: documented_str(maxLength=20) | None = Field(  # type: ignore[valid-type]
+        None, description="房东手机号码 / Landlord's mobile", examples=[None]
+    )
+    employer_name: documented_str(maxLength=100) | None = Field(  # type: ignore[valid-type]
+        None,
+        description="新的服务处所，不变时省略 / New workplace, omitted to keep it",
+        examples=[None],
+    )
+
+
+class RegistrationCancelIn(Schema):
+    reason: code_list(REGISTRATION_CANCEL_LABELS) = Field(  # type: ignore[valid-type]
+        description=f"注销原因 / Why it is cancelled. 取值 / Codes: "
+        f"{describe_codes(REGISTRATION_CANCEL_LABELS)}",
+        examples=["left_city"],
+    )
+    note: documented_str(maxLength=500) | None = Field(  # type: ignore[valid-type]
+        None,
+        description="说明，原因为 other 时必填（至少4字）/ Note, required (4 characters or more) "
+        "for other",
+        examples=[None],
+    )
+    cancelled_on: dt.date | None = Field(
+        None,
+        description="注销日期，省略为今天 / Cancellation date, today when omitted",
+        examples=["2026-11-30"],
+    )
+
+
+@api.post(
+    "/declarations/{reference}/change",
+    response={200: DeclarationOut, **DECISION_ERRORS},
+    tags=TAGS,
+    summary="窗口办理登记变更 / Record a change at the window",
+    description="为到窗口办理的人员记录居住地址和/或服务处所变更（ZJ-11）：变更之日起10日后办理的"
+    "标记为逾期；新地址属其他派出所辖区的，登记转至该所。只有现辖区派出所的核查岗位可以办理"
+    "（否则 403）；登记已注销或尚未登记答 409；内容有误答 400 `invalid_change`（逐项列出），"
+    "没有变更内容答 400 `nothing_changed`。办理记入审计日志并通知本人。\n\n"
+    "Records a change of address and/or workplace for a person at the window (ZJ-11): late "
+    "when more than 10 days after the change; an address in another station's area moves the "
+    "registration there. Only deciding roles of the station now responsible (403 otherwise); "
+    "a cancelled or unregistered declaration answers 409; problems 400 `invalid_change` (each "
+    "listed), nothing to change 400 `nothing_changed`. Audited; the resident is told.",
+    openapi_extra=examples(
+        request={
+            "changed_on": "2026-11-28",
+            "community_code": "330102003001",
+            "address_detail": "湖滨路 1 号",
+            "housing_type": "dormitory",
+        },
+        responses={200: EXAMPLE_CHANGED, 403: EXAMPLE_FORBIDDEN},
+    ),
+)
+def change_registration(
+    request: HttpRequest, reference: ReferencePath, body: RegistrationChangeIn
+) -> DeclarationOut:
+    change = registration_change_input(
+        **{name: getattr(body, name) or "" for name in RegistrationChangeIn.model_fields}
+    )
+    row = registration_change_record(user=request.user, reference=reference, change=change)
+    return _out(row.declaration)
+
+
+@api.post(
+    "/declarations/{reference}/cancel",
+    response={200: DeclarationOut, **DECISION_ERRORS},
+    tags=TAGS,
+    summary="注销登记 / Cancel a registration",
+    description="注销居住登记（离开本市、重复登记、死亡或其他原因，其他原因须写明）；"
+    "permit_effect 说明对居住证的影响。权限同变更；已注销答 409 `registration_cancelled`。"
+    "\n\nCancels a registration (left the city, duplicate, died, or another reason written "
+    "out); permit_effect says what it means for a residence permit. Same roles as a change; "
+    "a cancelled one answers 409 `registration_cancelled`.",
+    openapi_extra=examples(
+        request={"reason": "left_city", "note": None, "cancelled_on": "2026-11-30"},
+        responses={200: EXAMPLE_CANCELLED, 403: EXAMPLE_FORBIDDEN},
+    ),
+)
+def cancel_registration(
+    request: HttpRequest, reference: ReferencePath, body: RegistrationCancelIn
+) -> DeclarationOut:
+    return _out(
+        registration_cancel(
+            user=request.user,
+            reference=reference,
+            reason=body.reason,
+            note=body.note or "",
+            cancelled_on=body.cancelled_on,
+        )
+    )
 
 
 # -- residence-permit pre-review (属地派出所初审) ------------------------------------------------
