@@ -176,6 +176,8 @@ def test_the_queue_page_query_count_does_not_grow_with_the_queue(beishan):
             reference=reference,
         )
         permit_prereview_pass(user=reviewer, reference=reference)
+        if n == 1:
+            _queue_queries(clerk)  # the session's first request does its one-off writes
         if n in (1, 8):
             counts.append(_queue_queries(clerk))
     assert counts[0] == counts[1]

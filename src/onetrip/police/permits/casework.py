@@ -666,36 +666,39 @@ def _card_step(
 
 def permit_hand_over(*, user: AbstractBaseUser, reference: str, id_number: str) -> PermitCase:
     """领证: the card goes to its holder once the clerk has checked the ID card presented
-    against the case (the number typed or scanned from it)."""
+    against the case (the number typed or scanned from it). A mismatch is audited as a refused
+    hand-over, outside the refused transaction so the record stays."""
+    try:
+        presented = parse_resident_id(id_number, check_region=False).number
+    except IdentifierError:
+        presented = ""
+    presented_hash = lookup_hash(presented, purpose="id_number") if presented else ""
     with atomic_for(PermitCase, durable=True):
         case = _locked(user, reference)
         casework_check(user=user, case=case, task=Task.HAND_OVER)
-        try:
-            presented = parse_resident_id(id_number, check_region=False).number
-        except IdentifierError:
-            presented = ""
-        if lookup_hash(presented, purpose="id_number") != case.id_hash:
-            audit_record(
-                **audit_actor(user),
-                action="permit.hand_over",
-                object_type=OBJECT_TYPE,
-                object_id=case.reference,
-                purpose=PURPOSE,
-                success=False,
-                detail={"refused": "identity"},
+        matches = bool(presented_hash) and presented_hash == case.id_hash
+        if matches:
+            previous = case.status
+            case.status = PermitStatus.COLLECTED
+            _next_task(case, "")
+            case.save()
+            ResidencePermit.objects.filter(case=case).update(
+                handed_over_at=timezone.now(), handed_over_by=user
             )
-            raise PermitError(
-                "identity_mismatch",
-                "所持身份证与申请人不符，不能发证",
-                "The ID card presented does not match the applicant",
-                field="id_number",
-            )
-        previous = case.status
-        case.status = PermitStatus.COLLECTED
-        _next_task(case, "")
-        case.save()
-        ResidencePermit.objects.filter(case=case).update(
-            handed_over_at=timezone.now(), handed_over_by=user
-        )
-        _record(user=user, case=case, previous=previous, action="permit.hand_over")
-        return case
+            _record(user=user, case=case, previous=previous, action="permit.hand_over")
+            return case
+    audit_record(
+        **audit_actor(user),
+        action="permit.hand_over",
+        object_type=OBJECT_TYPE,
+        object_id=case.reference,
+        purpose=PURPOSE,
+        success=False,
+        detail={"refused": "identity"},
+    )
+    raise PermitError(
+        "identity_mismatch",
+        "所持身份证与申请人不符，不能发证",
+        "The ID card presented does not match the applicant",
+        field="id_number",
+    )
