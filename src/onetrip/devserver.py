@@ -181,6 +181,9 @@ def services(env: dict[str, str]) -> list[Service]:
         # Booking holds past their five minutes and lapsed waitlist offers are let go, and the
         # day-before reminders queued, once a minute (each reminder once: see booking_sweep).
         Service("booking-sweeper", _onetrip("portal", "booking_sweep", "--every", "60"), env),
+        # Residence-permit cards: endorsement windows opened, unendorsed anniversaries
+        # suspended (WF-3); idempotent, so a short period costs a few indexed reads.
+        Service("card-sweeper", _onetrip("police", "card_sweep", "--every", "300"), env),
         Service("audit-anchor", _onetrip("police", "audit", "anchor", "--every", "60"), env),
         Service(
             "worker-police",

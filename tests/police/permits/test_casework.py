@@ -203,6 +203,9 @@ def test_nat3_nat13_approval_issues_the_permit_with_the_card_data(
     assert permit.card_status == CardStatus.ACTIVE
     message = _messages()[-1]
     assert (message["status"], message["permit_number"]) == ("approved", permit.permit_number)
+    outbox = get_store("police").outbox.objects.filter(message_type="permit.card_changed")
+    [card] = [m.payload for m in outbox]  # the holder's card page learns of it at once
+    assert (card["permit_number"], card["change"]) == (permit.permit_number, "issued")
 
 
 def test_refusal_at_review_needs_reasons_and_tells_the_resident(passed, clerk, reviewer):

@@ -501,6 +501,12 @@ def card_for_replacement(*, case: PermitCase) -> ResidencePermit:
     return card
 
 
+def card_announce_issued(*, card: ResidencePermit, user: AbstractBaseUser) -> None:
+    """Tell the portal of a newly issued card at once, inside the approval's transaction, so
+    the holder's card page does not wait for the next sweep."""
+    _publish(card, change="issued", actor=f"staff:{user.get_username()}")
+
+
 def card_replace(
     *, old: ResidencePermit, new: ResidencePermit, user: AbstractBaseUser
 ) -> ResidencePermit:

@@ -38,7 +38,12 @@ from onetrip.police.accounts.selectors import staff_profile
 from onetrip.police.audit.services import audit_actor, audit_record
 from onetrip.police.stations.models import Station
 
-from .cards import REPLACEMENT_KINDS, card_for_replacement, card_replace
+from .cards import (
+    REPLACEMENT_KINDS,
+    card_announce_issued,
+    card_for_replacement,
+    card_replace,
+)
 from .clock import WorkingCalendar, clock_rule, due_date
 from .errors import PermitError
 from .items import item_label
@@ -600,6 +605,8 @@ def permit_approve(*, user: AbstractBaseUser, reference: str, note: str = "") ->
         )
         if old_card is not None:
             card_replace(old=old_card, new=permit, user=user)
+        else:
+            card_announce_issued(card=permit, user=user)
         _record(
             user=user,
             case=case,

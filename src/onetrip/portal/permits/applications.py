@@ -69,6 +69,7 @@ from .errors import (
     FieldError,
 )
 from .models import (
+    IN_PROGRESS,
     IN_PROGRESS_STATUSES,
     ApplicationStatus,
     PermitApplication,
@@ -959,9 +960,7 @@ def permit_application_problems(
 
 def _check_not_duplicate(application: PermitApplication) -> None:
     other = (
-        PermitApplication.objects.filter(
-            id_hash=application.id_hash, status__in=IN_PROGRESS_STATUSES
-        )
+        PermitApplication.objects.filter(IN_PROGRESS, id_hash=application.id_hash)
         .exclude(pk=application.pk)
         .first()
     )
@@ -1253,9 +1252,12 @@ def permit_application_apply_status(
         reason = message.reason
         if message.status == "materials_required":
             reason = _brief_items(problems)
+        template = _SMS_TEMPLATE[message.status]
+        if application.kind == "endorsement" and message.status == "approved":
+            template = "permit_endorsement_approved"
         sms_queue(
             phone=application.phone,
-            template=_SMS_TEMPLATE[message.status],
+            template=template,
             params={
                 "reference": application.reference,
                 "station": application.station_name or "居住地派出所",

@@ -54,6 +54,11 @@ IN_PROGRESS_STATUSES = (
     "in_production",
     "ready",
 )
+# An endorsement (签注) is recorded electronically at approval: no card is made, so an approved
+# endorsement is finished and must not block the holder's next request.
+IN_PROGRESS = models.Q(status__in=IN_PROGRESS_STATUSES) & ~models.Q(
+    kind="endorsement", status="approved"
+)
 
 
 class PermitApplication(models.Model):
@@ -120,7 +125,7 @@ class PermitApplication(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["id_hash"],
-                condition=models.Q(status__in=IN_PROGRESS_STATUSES),
+                condition=IN_PROGRESS,
                 name="permit_one_application_in_progress",
             )
         ]

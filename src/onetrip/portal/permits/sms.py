@@ -35,6 +35,10 @@ PERMIT_SMS_TEMPLATES: dict[str, str] = {
         "【杭州公安】您的居住证申请（编号{reference}）不予受理，原因：{reason}。"
         "详情请登录杭州市居住证服务平台查看。"
     ),
+    "permit_endorsement_approved": (
+        "【杭州公安】您的居住证签注申请（编号{reference}）已办结，签注已电子记录，无需到窗口，"
+        "原证件继续使用。"
+    ),
     "permit_approved": ("【杭州公安】您的居住证申请（编号{reference}）已审批通过，即将制证。"),
     "permit_in_production": (
         "【杭州公安】您的居住证（申请编号{reference}）正在制作中，制作完成后将短信通知您。"
