@@ -52,6 +52,9 @@ def _env() -> dict[str, str]:
     # The links in SMS (a waitlist offer, "choose again") lead to this portal, on its port.
     env.setdefault("ONETRIP_PORTAL_PUBLIC_URL", f"http://{HOST}:{PORTAL_PORT}")
     env.setdefault("PYTHONUNBUFFERED", "1")
+    # A demo: the demo approvers and administrators get the published TOTP secret, so the
+    # README's log-in works without enrolling an authenticator first (MLPS-3 d).
+    env.setdefault("ONETRIP_DEMO", "1")
     return env
 
 

@@ -4,13 +4,13 @@ import copy
 import os
 
 from .base import *  # noqa: F403
-from .base import DATABASE_ROUTERS, MIDDLEWARE, SHARED_APPS, TEMPLATES, database
+from .base import MIDDLEWARE, SHARED_APPS, TEMPLATES, database
 
 ZONE = "police"
 POLICE_APPS = [
     "django.contrib.auth",
     # Second factor (MLPS-3 d) and log-in lockout (MLPS-3 b); their tables live in the police
-    # database (onetrip.police.accounts.routers).
+    # database (POLICE_OWNED_LABELS in onetrip.settings.routers).
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
@@ -25,7 +25,6 @@ POLICE_APPS = [
 ]
 INSTALLED_APPS = SHARED_APPS + POLICE_APPS
 ROOT_URLCONF = "onetrip.police.urls"
-DATABASE_ROUTERS = ["onetrip.police.accounts.routers.StaffSecurityRouter", *DATABASE_ROUTERS]
 _SESSIONS = MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware") + 1
 MIDDLEWARE = [
     *MIDDLEWARE[:_SESSIONS],

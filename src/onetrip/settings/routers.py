@@ -1,15 +1,17 @@
 """Send each app to its zone's database.
 
 An app belongs to a zone by its label prefix (`portal_…`, `police_…`); Django's auth belongs to the
-police zone, where staff live. `ZONE_DATABASES` maps a zone to a database alias: in a zone's own
-process it is `default`, in the test settings both zones exist side by side.
+police zone, where staff live, and so do the libraries that guard staff log-ins (django-axes'
+failed log-in counts, django-otp's second-factor devices). `ZONE_DATABASES` maps a zone to a
+database alias: in a zone's own process it is `default`, in the test settings both zones exist
+side by side.
 """
 
 from typing import Any
 
 from django.conf import settings
 
-POLICE_OWNED_LABELS = {"auth", "admin"}
+POLICE_OWNED_LABELS = {"auth", "admin", "axes", "django_otp", "otp_totp"}
 
 
 def zone_of(app_label: str) -> str | None:

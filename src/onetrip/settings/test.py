@@ -17,7 +17,6 @@ from .police import (  # noqa: F401  (the police zone's staff security, as the z
     AXES_RESET_ON_SUCCESS,
     AXES_USERNAME_CALLABLE,
     AXES_VERBOSE,
-    DATABASE_ROUTERS,
     ONETRIP_DEMO,
     ONETRIP_STAFF_IDLE_MINUTES,
     ONETRIP_STAFF_PASSWORD_MAX_DAYS,
