@@ -77,3 +77,24 @@ def test_wf1_api_cancel_then_change_answers_409(registered, resident):
         )
     assert waiting.status_code == 409
     assert waiting.json()["code"] == "request_pending"
+
+
+def test_wf2_progress_without_sign_in_shows_the_change_but_not_the_new_address(
+    registered, resident
+):
+    headers = {"Host": HOST, "Authorization": f"Bearer {token_for(resident)}"}
+    body = {
+        "changed_on": "2026-11-20",
+        "community_code": other_beishan_community(),
+        "address_detail": "文三路 100 号 2 幢 301 室",
+        "housing_type": "owned",
+    }
+    with time_machine.travel(_at(dt.date(2026, 11, 25)), tick=False):
+        _call(CHANGES, registered.reference, body, headers)
+        case = schema["/api/v1/progress"]["GET"].Case(
+            query={"reference": registered.reference, "id_last6": registered.id_number[-6:]}
+        )
+        answer = case.call_and_validate(headers={"Host": HOST}, checks=CHECKS).json()
+    request = answer["requests"][0]
+    assert (request["state"], request["effective_on"]) == ("pending", "2026-11-20")
+    assert request["address_detail"] == request["community_code"] == ""

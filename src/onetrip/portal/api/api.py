@@ -552,7 +552,9 @@ def _history(d: Declaration) -> list[EventOut]:
     return rows
 
 
-def _status(d: Declaration) -> StatusOut:
+def _status(d: Declaration, *, personal: bool = True) -> StatusOut:
+    """The declaration as its owner sees it; without `personal` (the progress lookup without
+    sign-in, WF-2) the requests keep their dates and states but no address or workplace."""
     return StatusOut(
         reference=d.reference,
         status=d.status,
@@ -574,10 +576,10 @@ def _status(d: Declaration) -> StatusOut:
                 channel=r.channel,
                 effective_on=r.effective_on,
                 address_changed=r.address_changed,
-                community_code=r.community_code,
-                address_detail=r.address_detail,
+                community_code=r.community_code if personal else "",
+                address_detail=r.address_detail if personal else "",
                 workplace_changed=r.workplace_changed,
-                employer_name=r.employer_name,
+                employer_name=r.employer_name if personal else "",
                 late=r.late,
                 reject_reason=r.reject_reason,
                 submitted_at=r.submitted_at,
@@ -1069,7 +1071,8 @@ def progress(
     return _status(
         declaration_progress_lookup(
             client_ip=client_address(request), reference=reference, id_last6=id_last6
-        )
+        ),
+        personal=False,
     )
 
 
