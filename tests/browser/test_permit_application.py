@@ -2,10 +2,14 @@
 months ago) finds she may apply for a residence permit, reads the one-time materials list and
 applies with a photo and two proofs; the station's reviewer returns it for one item, she fixes
 exactly that item and resubmits, the reviewer passes it, and she reads "预审通过" on the page
-and in the SMS."""
+and in the SMS. Then a clerk's day at the window (ZJ-16, WF-2): the clerk scans the reference,
+takes the case, checks the originals and accepts it with a receipt PDF, the reviewer reviews,
+the approver (a third officer: four eyes) approves and the permit is issued, the card comes
+back and is handed over against her ID card; she sees each step and gets each SMS."""
 
 from __future__ import annotations
 
+import io
 import re
 import time
 from pathlib import Path
@@ -13,6 +17,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
+from pypdf import PdfReader
 
 from onetrip.common.demo import DEMO_RESIDENT
 from tests.browser.steps import clerk_logs_in, reload_until, resident_logs_in, sms
@@ -225,3 +230,70 @@ def test_a_permit_application_is_returned_fixed_and_passes(stack, browser, tmp_p
     expect(resident.locator("#status")).to_have_text("预审通过")
     texts = [m["text"] for m in sms(stack, "预审", phone=PHONE) if reference in m["text"]]
     assert any("已通过" in text for text in texts), texts
+
+    _the_one_visit(stack, browser, resident, reviewer, reference)
+
+
+def _station_step(page, button: str, done: str) -> None:
+    with page.expect_navigation():
+        page.click(button)
+    expect(page.locator("[role=status]").first).to_contain_text(done)
+
+
+def _resident_sees(stack, resident, reference: str, status: str, since: float) -> None:
+    resident.goto(f"{stack.portal}/permit/applications/{reference}/")
+    reload_until(resident, status, since=since, timeout=CROSSING)
+    expect(resident.locator("#status")).to_have_text(status)
+
+
+def _the_one_visit(stack, browser, resident, reviewer, reference: str) -> None:
+    # The clerk scans the QR code on her paper: the scanner types the reference and Enter.
+    clerk = clerk_logs_in(stack, browser, "clerk_beishan")
+    clerk.goto(f"{stack.police}/station/")
+    clerk.fill("#q", reference)
+    with clerk.expect_navigation():
+        clerk.press("#q", "Enter")
+    assert clerk.url.endswith(f"/station/{reference}/")
+    _station_step(clerk, "#take", "已接办")
+    for box in clerk.locator("input[name=original]").all():
+        box.check()
+    clerk.fill("#ethnicity", "汉族")
+    clerk.fill("#hukou_address", "浙江省温州市鹿城区五马街道解放街1号")
+    _station_step(clerk, "#accept", "已受理")
+    accepted = time.monotonic()
+    receipt_number = clerk.inner_text("#receipt-number")
+    pdf = clerk.context.request.get(stack.police + clerk.get_attribute("#receipt-link", "href"))
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.body())).pages)
+    assert receipt_number in text and reference in text
+    _resident_sees(stack, resident, reference, "已受理", accepted)
+
+    # A second officer reviews; a third approves, and the permit is issued.
+    reviewer.goto(f"{stack.police}/station/?task=review")
+    expect(reviewer.locator("table")).to_contain_text(reference)
+    reviewer.goto(f"{stack.police}/station/{reference}/")
+    _station_step(reviewer, "#take", "已接办")
+    reviewer.fill("#review-note", "原件与上传件一致")
+    _station_step(reviewer, "#review", "审核通过")
+    approver = clerk_logs_in(stack, browser, "approver_beishan")
+    approver.goto(f"{stack.police}/station/{reference}/")
+    _station_step(approver, "#take", "已接办")
+    _station_step(approver, "#approve", "居住证已签发")
+    approved = time.monotonic()
+    permit_number = approver.inner_text("#permit-number")
+    assert re.fullmatch(r"\d{17}", permit_number)
+    _resident_sees(stack, resident, reference, "已审批", approved)
+
+    # The card goes to production, comes back, and is handed over to her only.
+    clerk.goto(f"{stack.police}/station/{reference}/")
+    _station_step(clerk, "#take", "已接办")
+    _station_step(clerk, "#production", "已送制证")
+    _station_step(clerk, "#arrived", "证件已到所")
+    _station_step(clerk, "#take", "已接办")
+    clerk.fill("#hand-id", DEMO_RESIDENT.id_number)
+    _station_step(clerk, "#hand-over", "证件已发放")
+    collected = time.monotonic()
+    _resident_sees(stack, resident, reference, "已领取", collected)
+    texts = [m["text"] for m in sms(stack, reference, phone=PHONE)]
+    for words in ("已由", "审批通过", "已制作完成", "已领取"):
+        assert any(words in t for t in texts), (words, texts)
