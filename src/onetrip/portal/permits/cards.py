@@ -153,9 +153,7 @@ def _id_hashes_of(resident: Resident) -> set[str]:
 def permit_cards_of(*, resident: Resident) -> list[PermitCard]:
     """The resident's cards, those in use first, then replaced ones, newest first."""
     cards = PermitCard.objects.filter(id_hash__in=_id_hashes_of(resident))
-    return sorted(
-        cards, key=lambda c: (c.card_status == "revoked", -c.issued_on.toordinal())
-    )
+    return sorted(cards, key=lambda c: (c.card_status == "revoked", -c.issued_on.toordinal()))
 
 
 def permit_card_can_endorse(*, card: PermitCard, today: dt.date | None = None) -> bool:
