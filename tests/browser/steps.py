@@ -102,7 +102,7 @@ def clerk_logs_in(stack, browser, username: str = "clerk_beishan"):
     clerk.fill("input[name=username]", username)
     clerk.fill("input[name=password]", "onetrip-demo")
     clerk.click("button[type=submit]")
-    clerk.wait_for_url(re.compile(r".*/(declarations|login/code|login/enrol)/.*"))
+    clerk.wait_for_url(re.compile(r".*/(declarations|station|security|login/code|login/enrol)/.*"))
     for _ in range(2):  # a code is accepted once: a second log-in in the same 30 s waits
         if "/login/enrol/" in clerk.url:
             key = base64.b32decode(clerk.inner_text("#totp-secret").replace(" ", ""))
@@ -115,5 +115,5 @@ def clerk_logs_in(stack, browser, username: str = "clerk_beishan"):
         clerk.wait_for_load_state()
         if "/login/" in clerk.url:
             time.sleep(30 - time.time() % 30 + 1)
-    clerk.wait_for_url(re.compile(r".*/declarations/.*"))
+    clerk.wait_for_url(re.compile(r".*/(declarations|station|security)/.*"))
     return clerk

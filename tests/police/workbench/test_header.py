@@ -12,3 +12,26 @@ def test_header_shows_officer_station_and_logout(clerk_client):  # noqa: F811
     assert "clerk_beishan" in page
     assert "北山派出所" in page
     assert 'action="/logout/"' in page
+
+
+@pytest.mark.parametrize(
+    ("role", "home"),
+    [
+        ("window_clerk", "/declarations/"),
+        ("reviewer", "/declarations/"),
+        ("approver", "/station/"),
+        ("audit_admin", "/security/audit/"),
+        ("system_admin", "/security/staff/"),
+        ("security_admin", "/security/locks/"),
+    ],
+)
+def test_each_officer_starts_where_their_work_is(beishan, role, home):  # noqa: F811
+    from django.test import Client
+
+    from tests.fixtures import staff
+
+    city_wide = role.endswith("_admin") and role != "station_admin"
+    user = staff(f"home_{role}", role, None if city_wide else beishan)
+    client = Client(HTTP_HOST="police.testserver")
+    client.force_login(user)
+    assert client.get("/")["Location"] == home

@@ -26,6 +26,7 @@ from onetrip.contracts.declarations import (
     PERMIT_EFFECT_LABELS,
     RESIDENCE_REASON_LABELS,
 )
+from onetrip.police.accounts.models import Role
 from onetrip.police.accounts.selectors import staff_profile
 from onetrip.police.register.changes import (
     change_deadline,
@@ -54,7 +55,18 @@ from onetrip.police.register.services import (
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("workbench:queue")
+    """Each officer starts where their work is: an approver at the approval queue, each of the
+    three administrators at their own page, everyone else at the declarations to verify."""
+    profile = staff_profile(request.user)
+    return redirect(ROLE_HOME.get(profile.role if profile else "", "workbench:queue"))
+
+
+ROLE_HOME = {
+    Role.APPROVER: "workbench:station_queue",
+    Role.SYSTEM_ADMIN: "workbench:staff_accounts",
+    Role.SECURITY_ADMIN: "workbench:security_admin",
+    Role.AUDIT_ADMIN: "workbench:audit_log",
+}
 
 
 @login_required
