@@ -35,3 +35,14 @@ def test_each_officer_starts_where_their_work_is(beishan, role, home):  # noqa: 
     client = Client(HTTP_HOST="police.testserver")
     client.force_login(user)
     assert client.get("/")["Location"] == home
+
+
+def test_the_header_links_the_one_stop_for_roles_with_casework(clerk_client, beishan):  # noqa: F811
+    from django.test import Client
+
+    from tests.fixtures import staff
+
+    assert 'href="/station/"' in clerk_client.get("/declarations/").content.decode()
+    field = Client(HTTP_HOST="police.testserver")
+    field.force_login(staff("field_beishan", "field_officer", beishan))
+    assert 'href="/station/"' not in field.get("/declarations/").content.decode()

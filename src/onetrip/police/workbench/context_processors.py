@@ -6,6 +6,7 @@ from django.http import HttpRequest
 
 from onetrip.police.accounts.selectors import staff_may_operate_ferry, staff_profile
 from onetrip.police.appointments.selectors import appointments_may_use
+from onetrip.police.permits.queues import casework_tasks_for
 from onetrip.police.permits.selectors import permit_may_use_queue
 from onetrip.police.stations.selectors import coverage_may_view, window_may_manage
 
@@ -15,6 +16,8 @@ def workbench(request: HttpRequest) -> dict[str, bool]:
     return {
         "may_operate_ferry": staff_may_operate_ferry(profile),
         "may_review_permits": permit_may_use_queue(profile),
+        "may_do_casework": profile is not None
+        and bool(casework_tasks_for(user=getattr(request, "user", None))),
         "may_manage_windows": window_may_manage(profile),
         "may_see_appointments": appointments_may_use(profile),
         "may_see_coverage": coverage_may_view(profile),
