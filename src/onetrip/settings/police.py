@@ -95,3 +95,17 @@ OTP_TOTP_ISSUER = "OneTrip 居住证服务平台"
 # A demo deployment (ONETRIP_DEMO=1, or DEBUG) gives the demo staff of `load_demo_staff` a fixed,
 # published TOTP secret; anywhere else they enrol their own authenticator like everybody.
 ONETRIP_DEMO = os.environ.get("ONETRIP_DEMO", "0") == "1"
+
+# The residence permit's one stop (DOMAIN NAT-12, NAT-13, WF-5; police/permits/casework.py).
+# Issued within this many days of acceptance: 15 by law, a city may extend it to at most 30.
+ONETRIP_PERMIT_ISSUE_DAYS = int(os.environ.get("ONETRIP_PERMIT_ISSUE_DAYS", "15"))
+# "calendar" (the national text says 日) or "working" (the station's working days).
+ONETRIP_PERMIT_ISSUE_DAY_UNIT = os.environ.get("ONETRIP_PERMIT_ISSUE_DAY_UNIT", "calendar")
+# Who approves: "station" (delegated authority, as in the model city) or "district" (the branch).
+ONETRIP_PERMIT_CHAIN = os.environ.get("ONETRIP_PERMIT_CHAIN", "station")
+# The card production fee for a reissue or exchange, in fen (local pricing; commonly 20 yuan).
+ONETRIP_PERMIT_REISSUE_FEE_FEN = int(os.environ.get("ONETRIP_PERMIT_REISSUE_FEE_FEN", "2000"))
+# Months of social insurance the employment route asks at endorsement (local setting).
+ONETRIP_PERMIT_SOCIAL_INSURANCE_MONTHS = int(
+    os.environ.get("ONETRIP_PERMIT_SOCIAL_INSURANCE_MONTHS", "12")
+)
