@@ -321,7 +321,7 @@ class PermitNumberCounter(models.Model):
     """The last serial given under one prefix (issuing district and year): numbers are taken
     by one conditional UPDATE, so two approvals never share one."""
 
-    prefix = models.CharField(max_length=16, unique=True)
+    prefix = models.CharField(max_length=40, unique=True)
     last = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
