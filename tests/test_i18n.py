@@ -37,10 +37,17 @@ def _unquote(s: str) -> str:
 
 
 def parse_po(path: Path) -> list[dict]:
-    """Entries of a .po file as {flags, msgid, msgid_plural, msgstr: [..]} (header included)."""
+    """Entries of a .po file as {flags, msgctxt, msgid, msgid_plural, msgstr: [..]} (header
+    included)."""
     entries = []
     for block in path.read_text(encoding="utf-8").strip().split("\n\n"):
-        entry: dict = {"flags": set(), "msgid": None, "msgid_plural": None, "msgstr": []}
+        entry: dict = {
+            "flags": set(),
+            "msgctxt": None,
+            "msgid": None,
+            "msgid_plural": None,
+            "msgstr": [],
+        }
         current = None
         for line in block.splitlines():
             if line.startswith("#~"):
@@ -49,6 +56,9 @@ def parse_po(path: Path) -> list[dict]:
                 entry["flags"] |= {f.strip() for f in line[2:].split(",")}
             elif line.startswith("#"):
                 continue
+            elif line.startswith("msgctxt "):
+                entry["msgctxt"] = _unquote(line[8:])
+                current = ("msgctxt", None)
             elif line.startswith("msgid_plural "):
                 entry["msgid_plural"] = _unquote(line[13:])
                 current = ("msgid_plural", None)
@@ -105,10 +115,14 @@ def test_compiled_catalog_matches_po(catalog):
     with MO_FILE.open("rb") as fh:
         mo = GNUTranslations(fh)
     for e in catalog[1:]:
-        if e["msgid_plural"] is None:
-            assert mo.gettext(e["msgid"]) == e["msgstr"][0], e["msgid"]
+        ctx, msgid, plural = e["msgctxt"], e["msgid"], e["msgid_plural"]
+        if plural is None:
+            found = mo.gettext(msgid) if ctx is None else mo.pgettext(ctx, msgid)
+        elif ctx is None:
+            found = mo.ngettext(msgid, plural, 1)
         else:
-            assert mo.ngettext(e["msgid"], e["msgid_plural"], 1) == e["msgstr"][0], e["msgid"]
+            found = mo.npgettext(ctx, msgid, plural, 1)
+        assert found == e["msgstr"][0], (ctx, msgid)
 
 
 @pytest.mark.skipif(shutil.which("xgettext") is None, reason="GNU gettext is not installed")
