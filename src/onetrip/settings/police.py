@@ -29,6 +29,7 @@ _SESSIONS = MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddlewa
 MIDDLEWARE = [
     *MIDDLEWARE[:_SESSIONS],
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "onetrip.police.accounts.middleware.StaffProfilePerRequestMiddleware",
     "django_otp.middleware.OTPMiddleware",
     *MIDDLEWARE[_SESSIONS:],
     # Last: it needs the user, the session and the messages.

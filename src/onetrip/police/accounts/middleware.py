@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from onetrip.police.audit.services import audit_record
 
 from .errors import StaffError
+from .selectors import staff_profiles_kept_for_request
 from .staff_session import LAST_SEEN_AT, PASSWORD_CHANGE_DUE, STARTED_AT, now_ts
 
 # The last-seen time is written at most this often, so a busy session is not saved on every
@@ -23,6 +24,18 @@ from .staff_session import LAST_SEEN_AT, PASSWORD_CHANGE_DUE, STARTED_AT, now_ts
 TOUCH_EVERY_SECONDS = 60
 API_PREFIX = "/api/"
 ALWAYS_OPEN_PREFIXES = ("/static/", "/i18n/")
+
+
+class StaffProfilePerRequestMiddleware:
+    """Read each officer's profile once per request (`staff_profile`), however many views,
+    selectors, services and templates ask for it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with staff_profiles_kept_for_request():
+            return self.get_response(request)
 
 
 class StaffSessionMiddleware:

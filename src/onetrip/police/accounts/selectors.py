@@ -3,6 +3,9 @@ second factor and password age of a log-in, and what each administrator may do (
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -19,12 +22,34 @@ from onetrip.police.stations.models import Station
 from .lockout import cool_off, failure_limit, normalize_username
 from .models import STATION_ROLES, TOTP_REQUIRED_ROLES, Role, StaffProfile
 
+# Within one request the profile is read once: a workbench page asks for it from its view, its
+# selectors, its services and the header alike. Outside a request nothing is kept, so a service
+# called twice around a change of role sees the change.
+_REQUEST_PROFILES: ContextVar[dict[int, StaffProfile | None] | None] = ContextVar(
+    "staff_profiles", default=None
+)
+
+
+@contextmanager
+def staff_profiles_kept_for_request() -> Iterator[None]:
+    token = _REQUEST_PROFILES.set({})
+    try:
+        yield
+    finally:
+        _REQUEST_PROFILES.reset(token)
+
 
 def staff_profile(user: Any) -> StaffProfile | None:
     """The staff profile of ``user``, or None (anonymous, or a user who is not staff)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    return StaffProfile.objects.select_related("station").filter(user_id=user.pk).first()
+    kept = _REQUEST_PROFILES.get()
+    if kept is not None and user.pk in kept:
+        return kept[user.pk]
+    profile = StaffProfile.objects.select_related("station").filter(user_id=user.pk).first()
+    if kept is not None:
+        kept[user.pk] = profile
+    return profile
 
 
 def station_codes_in_scope(profile: StaffProfile) -> set[str] | None:

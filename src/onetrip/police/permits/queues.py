@@ -27,6 +27,19 @@ from .clock import days_left
 from .models import PermitCase, Task
 from .selectors import LIST_FIELDS, OBJECT_TYPE, permit_cases_visible_to
 
+QUEUE_COLUMNS = (
+    "reference",
+    "kind",
+    "name",
+    "id_number",
+    "status",
+    "task",
+    "channel",
+    "due_on",
+    "task_since",
+    "station_id",
+    "assigned_to__username",
+)
 OVERSEEING_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.CITY_ADMIN, Role.STATION_ADMIN})
 
 
@@ -73,7 +86,8 @@ def casework_queue_for_staff(
     `query` across every task. `mine` keeps the cases the user has taken."""
     if task not in casework_tasks_for(user=user):
         return []
-    rows = permit_cases_visible_to(user=user).select_related("assigned_to")
+    # Only what a row shows: two fields to decrypt per case, not every personal field.
+    rows = permit_cases_visible_to(user=user).select_related("assigned_to").only(*QUEUE_COLUMNS)
     searched_by = ""
     if query.strip():
         found = staff_search_key(query)
