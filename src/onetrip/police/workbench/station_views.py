@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -30,7 +31,13 @@ from onetrip.police.accounts.selectors import staff_profile
 from onetrip.police.permits import casework
 from onetrip.police.permits.errors import PermitCaseNotFound
 from onetrip.police.permits.items import HOUSING_LABELS, ROUTE_LABELS, item_label
-from onetrip.police.permits.models import PermitCase, ResidencePermit, Task
+from onetrip.police.permits.models import (
+    Channel,
+    PermitCase,
+    PermitStatus,
+    ResidencePermit,
+    Task,
+)
 from onetrip.police.permits.queues import (
     casework_counts_for_staff,
     casework_queue_for_staff,
@@ -88,28 +95,35 @@ def queue(request: HttpRequest) -> HttpResponse:
         # A scanner types the reference and Enter: go straight to the case.
         return redirect("workbench:station_case", reference=rows[0].case.reference)
     counts = casework_counts_for_staff(user=request.user)
+    # Labels translated once per page, not once per row.
+    kinds = {code: str(label) for code, label in APPLICATION_KIND_LABELS.items()}
+    statuses = {code: str(label) for code, label in PermitStatus.choices}
+    task_labels = {code: str(label) for code, label in Task.choices}
+    channels = {code: str(label) for code, label in Channel.choices}
+    case_url = reverse("workbench:station_case", args=["REFERENCE"])
     return render(
         request,
         "workbench/station/queue.html",
         {
             "task": task,
-            "tasks": [(t, Task(t).label, counts.get(t, 0)) for t in tasks],
+            "tasks": [(t, task_labels[t], counts.get(t, 0)) for t in tasks],
             "query": query,
             "mine": mine,
             "rows": [
                 {
                     "reference": r.case.reference,
-                    "kind": APPLICATION_KIND_LABELS.get(r.case.kind, r.case.kind),
+                    "url": case_url.replace("REFERENCE", r.case.reference),
+                    "kind": kinds.get(r.case.kind, r.case.kind),
                     "name": mask_name(r.case.name),
                     "id_number": mask_id_number(r.case.id_number),
-                    "status": r.case.get_status_display(),
-                    "task": Task(r.case.task).label if r.case.task else "",
+                    "status": statuses.get(r.case.status, r.case.status),
+                    "task": task_labels.get(r.case.task, ""),
                     "taken_by": r.case.assigned_to.get_username() if r.case.assigned_to else "",
                     "waiting": _waiting(r.waiting),
                     "due_on": r.case.due_on,
                     "clock": _clock(r.days_left),
                     "overdue": r.overdue,
-                    "channel": r.case.get_channel_display(),
+                    "channel": channels.get(r.case.channel, r.case.channel),
                     "walk_in": r.case.channel == "window",
                 }
                 for r in rows
