@@ -82,3 +82,15 @@ def test_city_admin_sees_the_share_the_model_and_the_communities_outside(city_ad
 def test_other_roles_do_not_see_coverage(district_admin, clerk_client):
     assert client_for(district_admin).get("/coverage/").status_code == 403
     assert clerk_client.get("/coverage/").status_code == 403
+
+
+@pytest.mark.django_db(databases=["default", "police"])
+def test_the_coverage_page_places_every_community_with_a_handful_of_queries(city_admin):
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(city_admin)
+    client.get("/coverage/")
+    with CaptureQueriesContext(connections["police"]) as police:
+        assert client.get("/coverage/").status_code == 200
+    assert len(police) < 20  # not one per community (600)

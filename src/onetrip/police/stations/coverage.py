@@ -144,22 +144,44 @@ def coverage_of(
     )
 
 
+def street_window_points() -> dict[str, list[tuple[float, float]]]:
+    """This zone's windows with coordinates, by street: one query for the whole city."""
+    points: dict[str, list[tuple[float, float]]] = {}
+    rows = (
+        Window.objects.exclude(latitude=None)
+        .exclude(longitude=None)
+        .values_list("street_code", "latitude", "longitude")
+    )
+    for street, lat, lon in rows:
+        points.setdefault(street, []).append((float(lat), float(lon)))
+    return points
+
+
 def community_point(
-    community_code: str, street_code: str, centroid: tuple[float, float] | None
+    community_code: str,
+    street_code: str,
+    centroid: tuple[float, float] | None,
+    *,
+    by_street: dict[str, list[tuple[float, float]]] | None = None,
 ) -> tuple[float, float]:
     """A community's representative point by the rule both zones share
     (`common/geo.py::community_point`), from this zone's windows of its street; the city's
     centre when there is nothing to place it by. `community_code` names the community asked
-    about: every community of a street shares the point."""
+    about: every community of a street shares the point. `by_street`
+    (`street_window_points`) saves a query per community when placing many."""
     del community_code
+    windows = (by_street if by_street is not None else street_window_points_of(street_code)).get(
+        street_code, []
+    )
+    point = geo.community_point(street_windows=windows, district_centre=centroid)
+    return point if point is not None else CITY_CENTRE
+
+
+def street_window_points_of(street_code: str) -> dict[str, list[tuple[float, float]]]:
     rows = (
         Window.objects.filter(street_code=street_code)
         .exclude(latitude=None)
         .exclude(longitude=None)
         .values_list("latitude", "longitude")
     )
-    point = geo.community_point(
-        street_windows=[(lat, lon) for lat, lon in rows if lat is not None and lon is not None],
-        district_centre=centroid,
-    )
-    return point if point is not None else CITY_CENTRE
+    return {street_code: [(float(lat), float(lon)) for lat, lon in rows]}

@@ -18,6 +18,7 @@ from .coverage import (
     Place,
     community_point,
     coverage_of,
+    street_window_points,
 )
 from .errors import WindowError, WindowNotFound
 from .models import Station, Window
@@ -129,11 +130,14 @@ def coverage_for_staff(*, user: Any) -> Coverage:
             status=403,
         )
     city = divisions.load()
+    by_street = street_window_points()
     communities = []
     for district in city.districts():
         for street in city.streets_by_district.get(district.code, ()):
             for community in divisions.communities_of(street.code):
-                lat, lon = community_point(community.code, street.code, district.centroid)
+                lat, lon = community_point(
+                    community.code, street.code, district.centroid, by_street=by_street
+                )
                 communities.append(
                     Place(community.code, f"{district.name}{street.name}{community.name}", lat, lon)
                 )
