@@ -110,3 +110,9 @@ ONETRIP_PERMIT_REISSUE_FEE_FEN = int(os.environ.get("ONETRIP_PERMIT_REISSUE_FEE_
 ONETRIP_PERMIT_SOCIAL_INSURANCE_MONTHS = int(
     os.environ.get("ONETRIP_PERMIT_SOCIAL_INSURANCE_MONTHS", "12")
 )
+
+# The courier that delivers cards by post (police/courier; `simulators/courier.py` locally).
+ONETRIP_COURIER_URL = os.environ.get("ONETRIP_COURIER_URL", "http://127.0.0.1:8026")
+# The shared secret that signs the courier's status callbacks; empty refuses every callback.
+ONETRIP_COURIER_SECRET = os.environ.get("ONETRIP_COURIER_SECRET", "")
+ONETRIP_COURIER_TIMEOUT = float(os.environ.get("ONETRIP_COURIER_TIMEOUT", "5"))

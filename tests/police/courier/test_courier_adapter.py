@@ -471,9 +471,6 @@ def test_a_validly_signed_arbitrary_body_is_an_event_or_refused_with_its_own_err
 
 
 def test_get_courier_reads_its_settings_with_defaults(settings):
-    for name in ("ONETRIP_COURIER_URL", "ONETRIP_COURIER_SECRET", "ONETRIP_COURIER_TIMEOUT"):
-        if hasattr(settings, name):
-            delattr(settings, name)
     default = get_courier()
     assert default.base_url == "http://127.0.0.1:8026" and default.secret == ""  # type: ignore[attr-defined]
     settings.ONETRIP_COURIER_URL = "http://127.0.0.1:9999/"

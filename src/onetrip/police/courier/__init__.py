@@ -33,17 +33,14 @@ __all__ = [
     "get_courier",
 ]
 
-DEFAULT_URL = "http://127.0.0.1:8026"
-DEFAULT_TIMEOUT_SECONDS = 5.0
-
 
 def get_courier() -> CourierClient:
     """The courier client for the current settings, one per configuration and process, so its
     HTTP connections are reused."""
     return _courier(
-        getattr(settings, "ONETRIP_COURIER_URL", DEFAULT_URL),
-        getattr(settings, "ONETRIP_COURIER_SECRET", ""),
-        float(getattr(settings, "ONETRIP_COURIER_TIMEOUT", DEFAULT_TIMEOUT_SECONDS)),
+        str(settings.ONETRIP_COURIER_URL),
+        str(settings.ONETRIP_COURIER_SECRET),
+        float(settings.ONETRIP_COURIER_TIMEOUT),
     )
 
 

@@ -251,7 +251,7 @@ def _route_findings(case: PermitCase) -> list[Finding]:
     on the social-insurance months the request carries (HZ-2); the residence and study routes
     only on what the request carries (a housing type, a school), whose proofs it lists."""
     if case.route == "employment":
-        needed = int(getattr(settings, "ONETRIP_PERMIT_SOCIAL_INSURANCE_MONTHS", 12))
+        needed = int(settings.ONETRIP_PERMIT_SOCIAL_INSURANCE_MONTHS)
         months = case.social_insurance_months
         if months is None or months < needed:
             return [

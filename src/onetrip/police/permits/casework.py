@@ -97,7 +97,7 @@ TASK_STATUSES: dict[str, frozenset[str]] = {
 
 
 def approval_chain() -> str:
-    chain = str(getattr(settings, "ONETRIP_PERMIT_CHAIN", "station"))
+    chain = str(settings.ONETRIP_PERMIT_CHAIN)
     if chain not in CHAINS:
         raise ImproperlyConfigured(f"ONETRIP_PERMIT_CHAIN must be one of {CHAINS}: {chain}")
     return chain
@@ -106,7 +106,7 @@ def approval_chain() -> str:
 def reissue_fee_fen() -> int:
     """The card production fee for reissue and exchange (WF-5, NAT-16; the amount is a local
     setting, commonly 20 yuan)."""
-    return int(getattr(settings, "ONETRIP_PERMIT_REISSUE_FEE_FEN", 2000))
+    return int(settings.ONETRIP_PERMIT_REISSUE_FEE_FEN)
 
 
 # -- who may do what --------------------------------------------------------------------------

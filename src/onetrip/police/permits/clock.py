@@ -29,8 +29,8 @@ class ClockRule:
 
 def clock_rule() -> ClockRule:
     """The deployment's rule, refused at use if it exceeds what the law allows."""
-    days = int(getattr(settings, "ONETRIP_PERMIT_ISSUE_DAYS", DEFAULT_DAYS))
-    unit = str(getattr(settings, "ONETRIP_PERMIT_ISSUE_DAY_UNIT", "calendar"))
+    days = int(settings.ONETRIP_PERMIT_ISSUE_DAYS)
+    unit = str(settings.ONETRIP_PERMIT_ISSUE_DAY_UNIT)
     if not 1 <= days <= LEGAL_MAX_DAYS:
         raise ImproperlyConfigured(
             f"ONETRIP_PERMIT_ISSUE_DAYS must lie between 1 and {LEGAL_MAX_DAYS} (NAT-12): {days}"
