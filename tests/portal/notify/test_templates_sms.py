@@ -14,6 +14,17 @@ SAMPLE = {
     "station": "西湖派出所",
     "registration_number": "DJ330106202600001",
     "reason": "租赁合同照片不清晰",
+    # Registration changes and the card's life (declarations/sms.py, permits/sms.py).
+    "cancelled_on": "2026年12月1日",
+    "changed_on": "2026年11月28日",
+    "late": "",
+    "what": "居住地址",
+    "permit": "您的居住证不受影响",
+    "tail": "0001",
+    "start": "2026年11月1日",
+    "end": "2026年11月30日",
+    "since": "2026年12月1日",
+    "valid_until": "2027年11月30日",
 }
 
 
