@@ -53,7 +53,6 @@ import logging
 import os
 import re
 import secrets
-import tempfile
 import threading
 import time
 import urllib.error
@@ -63,9 +62,10 @@ from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
+
+from .base import LoopbackSimulator
 
 logger = logging.getLogger(__name__)
 
@@ -512,12 +512,14 @@ def serve(host: str = "127.0.0.1", port: int = 8026, *, store: Path, secret: str
         server.server_close()
 
 
-class CourierSimulator:
+class CourierSimulator(LoopbackSimulator[CourierServer]):
     """The simulator on a free loopback port in a background thread, for tests and demos.
 
     >>> with CourierSimulator(store=tmp_path, secret="s3cret") as sim:
     ...     sim.url, sim.shipment("CN000000000001")
     """
+
+    name = "courier"
 
     def __init__(
         self,
@@ -527,66 +529,14 @@ class CourierSimulator:
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        self._tempdir: tempfile.TemporaryDirectory[str] | None = None
-        if store is None:
-            self._tempdir = tempfile.TemporaryDirectory(prefix="onetrip-courier-")
-            store = Path(self._tempdir.name)
-        self.store_dir = Path(store)
+        super().__init__(store, host=host, port=port)
         self.secret = secret
-        self.host = host
-        self.port = port
-        self._server: CourierServer | None = None
-        self._thread: threading.Thread | None = None
 
-    @property
-    def server(self) -> CourierServer:
-        if self._server is None:
-            raise RuntimeError("simulator not started")
-        return self._server
+    def _make_server(self) -> CourierServer:
+        return make_server(self.host, self.port, self.store_dir, self.secret)
 
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> CourierSimulator:
-        self._server = make_server(self.host, self.port, self.store_dir, self.secret)
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="courier-simulator",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.wait_idle(timeout=5)
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def close(self) -> None:
-        self.stop()
-        if self._tempdir is not None:
-            self._tempdir.cleanup()
-            self._tempdir = None
-
-    def __enter__(self) -> CourierSimulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+    def _before_shutdown(self, server: CourierServer) -> None:
+        server.wait_idle(timeout=5)
 
     def shipment(self, tracking_number: str) -> dict[str, Any] | None:
         """The shipment and its events as `GET /v1/shipments/<tracking_number>` shows them."""

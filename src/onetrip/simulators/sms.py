@@ -24,7 +24,6 @@ import html
 import json
 import logging
 import re
-import tempfile
 import threading
 import time
 import uuid
@@ -32,9 +31,10 @@ from datetime import UTC, datetime, timedelta, timezone
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from .base import LoopbackSimulator
 
 logger = logging.getLogger(__name__)
 
@@ -314,80 +314,25 @@ def serve(host: str = "127.0.0.1", port: int = 8025, *, store: Path) -> None:
         server.server_close()
 
 
-class SmsSimulator:
+class SmsSimulator(LoopbackSimulator[SmsServer]):
     """The simulator on a free loopback port in a background thread, for tests and `make up`.
 
     >>> with SmsSimulator(store=tmp_path) as sim:
     ...     sim.url, sim.messages()
     """
 
-    def __init__(self, store: Path | None = None, *, host: str = "127.0.0.1", port: int = 0):
-        self._tempdir: tempfile.TemporaryDirectory[str] | None = None
-        if store is None:
-            self._tempdir = tempfile.TemporaryDirectory(prefix="onetrip-sms-")
-            store = Path(self._tempdir.name)
-        self.store_dir = Path(store)
-        self.host = host
-        self.port = port
-        self._server: SmsServer | None = None
-        self._thread: threading.Thread | None = None
+    name = "sms"
 
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("simulator not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> SmsSimulator:
-        self._server = make_server(self.host, self.port, self.store_dir)
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="sms-simulator",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def close(self) -> None:
-        self.stop()
-        if self._tempdir is not None:
-            self._tempdir.cleanup()
-            self._tempdir = None
-
-    def __enter__(self) -> SmsSimulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+    def _make_server(self) -> SmsServer:
+        return make_server(self.host, self.port, self.store_dir)
 
     def messages(self, *, to: str | None = None) -> list[dict[str, str]]:
         """Recorded messages, newest first."""
-        if self._server is None:
-            raise RuntimeError("simulator not started")
-        return self._server.store.list(to=to)
+        return self.server.store.list(to=to)
 
     def fail_next(self, count: int = 1, *, status: int = 503, delay: float = 0.0) -> None:
         """Make the next `count` sends answer `status` after `delay` seconds."""
-        if self._server is None:
-            raise RuntimeError("simulator not started")
-        self._server.failures.set(count=count, status=status, delay=delay)
+        self.server.failures.set(count=count, status=status, delay=delay)
 
 
 def main(argv: list[str] | None = None) -> int:
