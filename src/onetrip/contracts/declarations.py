@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from django.utils.translation import gettext_lazy
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -36,18 +36,18 @@ RESIDENCE_REASON_LABELS: dict[str, str] = {
 }
 
 
-def check_vocabularies() -> None:
+def check_vocabularies(*pairs: tuple[Any, dict[str, str]]) -> None:
     """Fail at start-up, not in a resident's request, if a code list and its labels disagree."""
-    for literal, labels in (
-        (Sex, SEX_LABELS),
-        (HousingType, HOUSING_TYPE_LABELS),
-        (ResidenceReason, RESIDENCE_REASON_LABELS),
-    ):
+    for literal, labels in pairs:
         if set(get_args(literal)) != set(labels):
             raise ImportError(f"code list {get_args(literal)} differs from its labels {labels}")
 
 
-check_vocabularies()
+check_vocabularies(
+    (Sex, SEX_LABELS),
+    (HousingType, HOUSING_TYPE_LABELS),
+    (ResidenceReason, RESIDENCE_REASON_LABELS),
+)
 
 
 @register
@@ -143,17 +143,11 @@ CHANGE_CHANNEL_LABELS: dict[str, str] = {
 }
 
 
-def _check_change_vocabularies() -> None:
-    for literal, labels in (
-        (CancelReason, CANCEL_REASON_LABELS),
-        (PermitEffect, PERMIT_EFFECT_LABELS),
-        (ChangeChannel, CHANGE_CHANNEL_LABELS),
-    ):
-        if set(get_args(literal)) != set(labels):
-            raise ImportError(f"code list {get_args(literal)} differs from its labels {labels}")
-
-
-_check_change_vocabularies()
+check_vocabularies(
+    (CancelReason, CANCEL_REASON_LABELS),
+    (PermitEffect, PERMIT_EFFECT_LABELS),
+    (ChangeChannel, CHANGE_CHANNEL_LABELS),
+)
 
 
 @register
