@@ -57,7 +57,7 @@ from .models import (
     ResidencePermit,
 )
 from .selectors import permit_find_for_staff
-from .services import _emit_status, permit_check_can_decide, permit_reject
+from .services import permit_check_can_decide, permit_reject, permit_status_emit
 
 logger = logging.getLogger(__name__)
 
@@ -364,7 +364,7 @@ def _endorse(
         note=note,
         at=now,
     )
-    _emit_status(case, actor=f"staff:{actor}" if user is not None else SYSTEM)
+    permit_status_emit(case, actor=f"staff:{actor}" if user is not None else SYSTEM)
     _publish(card, change="endorsed" if on_time else "endorsed_late", actor=actor, phone=case.phone)
     _audit(
         user=user,
@@ -412,7 +412,7 @@ def endorsement_receive(*, case: PermitCase) -> PermitCase:
             success=False,
             detail={"findings": [f.code for f in check.findings]},
         )
-        _emit_status(case, actor=SYSTEM)
+        permit_status_emit(case, actor=SYSTEM)
         logger.info(
             "permit endorsement held reference=%s findings=%s",
             case.reference,

@@ -57,7 +57,7 @@ from .models import (
     Task,
 )
 from .selectors import OBJECT_TYPE, permit_find_for_staff
-from .services import _clean_problems, _emit_status
+from .services import permit_problems_clean, permit_status_emit
 
 logger = logging.getLogger(__name__)
 
@@ -207,7 +207,7 @@ def _record(
         at=now,
     )
     if case.channel == "online":
-        _emit_status(case, actor=f"staff:{user.get_username()}")
+        permit_status_emit(case, actor=f"staff:{user.get_username()}")
     audit_record(
         **audit_actor(user),
         action=action,
@@ -468,7 +468,7 @@ def permit_window_return(
     """Originals missing or not matching the uploads at the window: one notice listing
     everything (NAT-11, DOC-1); the resident corrects online and the case is pre-reviewed
     again."""
-    cleaned = _clean_problems(problems)
+    cleaned = permit_problems_clean(problems)
     with atomic_for(PermitCase, durable=True):
         case = _locked(user, reference)
         casework_check(user=user, case=case, task=Task.ACCEPT)

@@ -185,7 +185,7 @@ _ISSUED = frozenset(
 )
 
 
-def _emit_status(case: PermitCase, *, actor: str) -> None:
+def permit_status_emit(case: PermitCase, *, actor: str) -> None:
     emit(
         zone="police",
         message=PermitApplicationStatusV1(
@@ -239,7 +239,7 @@ def permit_receive(*, message: PermitApplicationSubmittedV1) -> PermitCase:
         from .cards import endorsement_receive
 
         return endorsement_receive(case=case)
-    _emit_status(case, actor="system")
+    permit_status_emit(case, actor="system")
     return case
 
 
@@ -299,7 +299,7 @@ def permit_receive_resubmission(*, message: PermitApplicationResubmittedV1) -> P
         note=RESUBMITTED_NOTE,
         at=now,
     )
-    _emit_status(case, actor="system")
+    permit_status_emit(case, actor="system")
     return case
 
 
@@ -411,7 +411,7 @@ def _decide(
         prereview_seconds=case.prereview_seconds,
         at=now,
     )
-    _emit_status(case, actor=f"staff:{user.get_username()}")
+    permit_status_emit(case, actor=f"staff:{user.get_username()}")
     profile = staff_profile(user)
     audit_record(
         actor=user.get_username(),
@@ -453,7 +453,9 @@ def permit_prereview_pass(
         )
 
 
-def _clean_problems(problems: Sequence[Mapping[str, Any] | ProblemV1]) -> list[dict[str, str]]:
+def permit_problems_clean(
+    problems: Sequence[Mapping[str, Any] | ProblemV1],
+) -> list[dict[str, str]]:
     """Each line of the notice as {"item", "text"}, every fault reported at once."""
     if not problems:
         raise PermitError(
@@ -566,7 +568,7 @@ def permit_return(
 ) -> PermitCase:
     """Return the application with the one-time notice (一次性告知, NAT-11, DOC-1): every item
     to correct, each with what to do, all at once."""
-    cleaned = _clean_problems(problems)
+    cleaned = permit_problems_clean(problems)
     with atomic_for(PermitCase, durable=True):
         case = _locked(user, reference, revision)
         permit_check_can_decide(user=user, case=case)
