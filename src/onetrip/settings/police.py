@@ -4,7 +4,7 @@ import copy
 import os
 
 from .base import *  # noqa: F403
-from .base import MIDDLEWARE, SHARED_APPS, TEMPLATES, database
+from .base import MIDDLEWARE, ONETRIP_UPLOAD_PATHS, SHARED_APPS, TEMPLATES, database
 
 ZONE = "police"
 POLICE_APPS = [
@@ -116,3 +116,7 @@ ONETRIP_COURIER_URL = os.environ.get("ONETRIP_COURIER_URL", "http://127.0.0.1:80
 # The shared secret that signs the courier's status callbacks; empty refuses every callback.
 ONETRIP_COURIER_SECRET = os.environ.get("ONETRIP_COURIER_SECRET", "")
 ONETRIP_COURIER_TIMEOUT = float(os.environ.get("ONETRIP_COURIER_TIMEOUT", "5"))
+
+# The window's acceptance form carries the photo taken at the window (up to 2 MB,
+# police/permits/casework.py::PHOTO_MAX_BYTES), so it takes an upload's body size.
+ONETRIP_UPLOAD_PATHS = (*ONETRIP_UPLOAD_PATHS, r"/station/[A-Za-z0-9]{1,32}/accept/")

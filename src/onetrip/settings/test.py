@@ -29,6 +29,7 @@ from .police import (  # noqa: F401  (the police zone's staff security, as the z
     ONETRIP_STAFF_IDLE_MINUTES,
     ONETRIP_STAFF_PASSWORD_MAX_DAYS,
     ONETRIP_STAFF_SESSION_MAX_HOURS,
+    ONETRIP_UPLOAD_PATHS,
     OTP_TOTP_ISSUER,
     POLICE_APPS,
     SILENCED_SYSTEM_CHECKS,

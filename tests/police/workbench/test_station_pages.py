@@ -205,3 +205,26 @@ def test_overdue_cases_come_first(passed, beishan):
     page = client_of(reviewer_user).get("/station/", {"task": "review"}).content.decode()
     assert page.index(REF) < page.index(second)
     assert "已超期" in page and 'class="overdue"' in page
+
+
+def test_a_photo_taken_at_the_window_over_the_form_limit_is_accepted(passed, beishan):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from onetrip.police.permits.casework import PHOTO_MAX_BYTES
+
+    clerk = client_of(staff("clerk_beishan", "window_clerk", beishan))
+    clerk.post(f"/station/{REF}/take/")
+    photo = b"\xff\xd8\xff\xe0" + b"\x00" * (1536 * 1024)  # 1.5 MB: above a form's 1 MB
+    assert len(photo) < PHOTO_MAX_BYTES
+    _ok(
+        clerk.post(
+            f"/station/{REF}/accept/",
+            {
+                "original": ORIGINALS,
+                "ethnicity": "汉族",
+                "hukou_address": "浙江省温州市",
+                "photo": SimpleUploadedFile("photo.jpg", photo, content_type="image/jpeg"),
+            },
+        )
+    )
+    assert PermitCase.objects.get(reference=REF).photo_stored_name
