@@ -22,7 +22,7 @@ from onetrip.police.audit.services import audit_actor, audit_record
 from onetrip.police.stations.models import Station
 
 from .errors import LoginLocked, LoginRefused, StaffError
-from .lockout import cool_off, failure_limit, normalize_username
+from .lockout import attempts_of_one_username, cool_off, failure_limit, normalize_username
 from .models import ADMINISTRATOR_ROLES, CITY_ROLES, STATION_ROLES, Role, StaffProfile
 from .selectors import (
     LoginStep,
@@ -257,12 +257,14 @@ def staff_login(*, request: HttpRequest | None, username: str, password: str) ->
     Callers without a request (a command) get a bare one: the lock is per username only."""
     request = request if request is not None else HttpRequest()
     credentials = {"username": username}
-    if not AxesProxyHandler.is_allowed(request, credentials):
+    with attempts_of_one_username(username):
+        allowed = AxesProxyHandler.is_allowed(request, credentials)
+        user = authenticate(request, username=username, password=password) if allowed else None
+    if not allowed:
         audit_record(
             actor=username[:150], action="login.blocked", success=False, **_account(username)
         )
         raise _locked(username)
-    user = authenticate(request, username=username, password=password)
     if user is None:
         locked = bool(getattr(request, "axes_locked_out", False))
         audit_record(
