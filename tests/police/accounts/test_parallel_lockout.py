@@ -1,9 +1,10 @@
 """The staff log-in lockout holds under parallel attempts (MLPS-3 b): 20 wrong passwords at once
 lock the account, and no attempt fails with a server error.
 
-django-axes counts a failure once its password check is done, so attempts already past the lock
-check when the limit is reached still get their answer: at most the limit plus the attempts in
-flight (the workers less one) are checked, never all of them."""
+Attempts for one username run one at a time (`lockout.attempts_of_one_username`), so django-axes
+never records one failure twice (two rows made the next attempt fail on PostgreSQL) and no
+attempt is checked once the limit is reached; the bound asserted below is the looser one that
+holds even without that lock."""
 
 from __future__ import annotations
 
