@@ -23,14 +23,24 @@ def sms(stack, template_text: str, *, phone: str = PHONE, timeout: float = 10) -
     raise AssertionError(f"no SMS containing {template_text!r}")
 
 
-def reload_until(page, text: str, since: float, timeout: float = 5.0) -> float:
-    """Reload until `text` shows; return the seconds elapsed since `since`."""
+def reload_until(
+    page, text: str, since: float, timeout: float = 5.0, *, within: str | None = None
+) -> float:
+    """Reload until `text` shows (in the element `within`, when given, since the same words
+    may stand elsewhere on the page, e.g. in the list of steps still to come); return the
+    seconds elapsed since `since`."""
     while time.monotonic() - since < timeout:
         page.reload()
-        if text in page.content():
+        shown = page.content() if within is None else _text_of(page, within)
+        if text in shown:
             return time.monotonic() - since
         time.sleep(0.2)
     raise AssertionError(f"{text!r} did not appear within {timeout}s")
+
+
+def _text_of(page, selector: str) -> str:
+    found = page.locator(selector)
+    return found.first.inner_text() if found.count() else ""
 
 
 def resident_logs_in(stack, page, *, phone: str = PHONE, next_path: str = "/declare/") -> None:

@@ -242,7 +242,7 @@ def _station_step(page, button: str, done: str) -> None:
 
 def _resident_sees(stack, resident, reference: str, status: str, since: float) -> None:
     resident.goto(f"{stack.portal}/permit/applications/{reference}/")
-    reload_until(resident, status, since=since, timeout=CROSSING)
+    reload_until(resident, status, since=since, timeout=CROSSING, within="#status")
     expect(resident.locator("#status")).to_have_text(status)
 
 
