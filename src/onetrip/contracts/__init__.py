@@ -1,6 +1,6 @@
 """Ferry message contracts: the only language the two zones share."""
 
-from . import booking, declarations, permits
+from . import booking, declarations, delivery, permits
 from .base import (
     Contract,
     contract_for,
@@ -16,6 +16,7 @@ __all__ = [
     "booking",
     "contract_for",
     "declarations",
+    "delivery",
     "known_contracts",
     "latest_version",
     "permits",
