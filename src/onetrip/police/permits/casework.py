@@ -639,15 +639,30 @@ def permit_send_to_production(*, user: AbstractBaseUser, reference: str) -> Perm
 
 
 def permit_card_arrived(*, user: AbstractBaseUser, reference: str) -> PermitCase:
-    """The card has come back from production and lies at the station: the resident is told to
-    collect it."""
-    return _card_step(
-        user=user,
-        reference=reference,
-        before=PermitStatus.IN_PRODUCTION,
-        after=PermitStatus.READY,
-        task=Task.HAND_OVER,
-    )
+    """The card has come back from production and lies at the station, entered by hand."""
+    with atomic_for(PermitCase, durable=True):
+        case = _locked(user, reference)
+        casework_check(user=user, case=case, task=Task.PRODUCE)
+        if case.status != PermitStatus.IN_PRODUCTION:
+            raise PermitError(
+                "wrong_step",
+                f"该证件当前状态为“{case.get_status_display()}”，不能进行此操作",
+                f"The card is {case.status}; this step does not apply",
+                status=409,
+            )
+        permit_card_at_station(case=case, user=user)
+        return case
+
+
+def permit_card_at_station(*, case: PermitCase, user: Any, note: str = "") -> None:
+    """The printed card of a locked case in production has reached its station (by hand, or
+    from the bureau's return of a production batch): it waits there to be handed over, and
+    the resident is told. Runs inside the caller's transaction."""
+    previous = case.status
+    case.status = PermitStatus.READY
+    _next_task(case, Task.HAND_OVER)
+    case.save()
+    _record(user=user, case=case, previous=previous, action="permit.ready", note=note)
 
 
 def _card_step(
