@@ -74,6 +74,7 @@ from .models import (
     ApplicationStatus,
     PermitApplication,
     PermitApplicationEvent,
+    PermitDelivery,
     PermitDocument,
 )
 from .selectors import permit_application_of_resident
@@ -1165,6 +1166,10 @@ def permit_application_resubmit(
 
 _SMS_TEMPLATE = {status: f"permit_{status}" for status in ApplicationStatus.values}
 _SMS_SILENT = {"draft", "submitted"}
+# Told by the card's delivery track (delivery.py) once it has begun for the application: the
+# "ready" SMS there carries the station and the pickup code, the "delivered" one the signing.
+# Sending the status's own text as well would tell the resident twice.
+DELIVERY_TOLD_STATUSES = frozenset({"ready", "delivered"})
 SMS_ITEMS_MAX_CHARS = 60
 
 
@@ -1194,6 +1199,8 @@ def permit_application_apply_status(
 
     Applied once: a message about an older revision (the resident has resubmitted since) or
     not newer than the last one applied is ignored, so a redelivery adds no line and no SMS.
+    "ready" and "delivered" send no SMS of their own once the card's delivery track has begun
+    (`DELIVERY_TOLD_STATUSES`): its snapshots tell the resident, with the pickup code.
     Raises `PermitApplication.DoesNotExist` for an unknown reference."""
     with atomic_for(PermitApplication):
         application = PermitApplication.objects.select_for_update().get(reference=message.reference)
@@ -1255,19 +1262,30 @@ def permit_application_apply_status(
         template = _SMS_TEMPLATE[message.status]
         if application.kind == "endorsement" and message.status == "approved":
             template = "permit_endorsement_approved"
-        sms_queue(
-            phone=application.phone,
-            template=template,
-            params={
-                "reference": application.reference,
-                "station": application.station_name or "居住地派出所",
-                "reason": reason or "见申请进度页",
-            },
-            client_ref=(
-                f"permit-status:{application.reference}:{message.revision}:{message.status}:"
-                f"{message.changed_at.timestamp():.6f}"
-            ),
-        )
+        if (
+            message.status in DELIVERY_TOLD_STATUSES
+            and PermitDelivery.objects.filter(application=application).exists()
+        ):
+            template = ""
+            logger.info(
+                "permit-status sms left to delivery reference=%s status=%s",
+                application.reference,
+                message.status,
+            )
+        if template:
+            sms_queue(
+                phone=application.phone,
+                template=template,
+                params={
+                    "reference": application.reference,
+                    "station": application.station_name or "居住地派出所",
+                    "reason": reason or "见申请进度页",
+                },
+                client_ref=(
+                    f"permit-status:{application.reference}:{message.revision}:{message.status}:"
+                    f"{message.changed_at.timestamp():.6f}"
+                ),
+            )
     logger.info(
         "permit-status applied reference=%s revision=%s status=%s",
         application.reference,

@@ -15,6 +15,8 @@ __all__ = [
     "ApplicationNotDraft",
     "ApplicationNotFound",
     "ApplicationNotReturned",
+    "DeliveryChangeInvalid",
+    "DeliveryNotChangeable",
     "FieldError",
 ]
 
@@ -100,3 +102,29 @@ class ApplicationDuplicate(Conflict):
 class ApplicationLimitReached(Conflict):
     def __init__(self, code: str, message_zh: str, message_en: str) -> None:
         super().__init__(code, message_zh, message_en)
+
+
+class DeliveryChangeInvalid(ApplicationError):
+    """A change of delivery the resident typed that cannot be sent: every field problem at
+    once, each a `FieldError` on `delivery` or `postal_address`."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__(
+            "invalid_delivery_change",
+            "领取方式或邮寄地址有误，请按提示更正后再提交",
+            "The delivery method or postal address has problems; correct them and send again",
+            errors=errors,
+        )
+
+
+class DeliveryNotChangeable(Conflict):
+    """The card has left the station (or was handed over), or was never to be made: the
+    delivery can no longer be changed from the portal."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "delivery_not_changeable",
+            "证件已寄出或已领取，或申请尚未审批通过，现在不能变更领取方式或邮寄地址",
+            "The card has left the station or been collected, or the application is not yet "
+            "approved; the delivery can no longer be changed",
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from onetrip.contracts.base import Contract
+from onetrip.contracts.delivery import PermitDeliveryChangedV1
 from onetrip.contracts.permits import (
     PermitApplicationStatusV1,
     PermitApplicationSubmittedV1,
@@ -18,6 +19,7 @@ from onetrip.ferry.agent.handlers import (
 
 from .applications import permit_application_apply_status, permit_application_mark_rejected
 from .cards import permit_card_apply
+from .delivery import permit_delivery_apply
 from .models import PermitApplication
 from .services import residence_history_apply
 
@@ -41,6 +43,15 @@ def on_permit_status_changed(envelope: Envelope, message: Contract) -> None:
 def on_permit_card_changed(envelope: Envelope, message: Contract) -> None:
     assert isinstance(message, PermitCardChangedV1)
     permit_card_apply(message=message)
+
+
+@register_handler(zone="portal", message_type="permit.delivery_changed")
+def on_permit_delivery_changed(envelope: Envelope, message: Contract) -> None:
+    assert isinstance(message, PermitDeliveryChangedV1)
+    try:
+        permit_delivery_apply(message=message)
+    except PermitApplication.DoesNotExist as exc:
+        raise BusinessReject(f"unknown permit application {message.reference}") from exc
 
 
 @register_reject_handler(zone="portal", message_type="permit.resubmitted")

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 
 from onetrip.common.fields import EncryptedTextField
+from onetrip.contracts.delivery import DELIVERY_CHANGE_LABELS, DELIVERY_STAGE_LABELS
 from onetrip.contracts.permits import (
     APPLICATION_KIND_LABELS,
     APPLICATION_STATUS_LABELS,
@@ -223,3 +224,70 @@ class PermitCard(models.Model):
 
     def __str__(self) -> str:
         return f"PermitCard {self.pk}"
+
+
+DeliveryStage = _choices("DeliveryStage", DELIVERY_STAGE_LABELS)
+DeliveryChange = _choices("DeliveryChange", DELIVERY_CHANGE_LABELS)
+
+
+class PermitDelivery(models.Model):
+    """Where the card of one application is, as the police zone last told it
+    (`permit.delivery_changed`, WF-2 after approval): the resident's progress page and the API
+    read it, so neither asks the police zone. The newest `sequence` wins; an older or repeated
+    snapshot changes nothing. The pickup code the message may carry is never kept: it goes
+    into the SMS only."""
+
+    application = models.OneToOneField(
+        PermitApplication, on_delete=models.CASCADE, related_name="card_delivery"
+    )
+    sequence = models.PositiveIntegerField()
+    change = models.CharField(max_length=30, choices=DeliveryChange.choices)
+    stage = models.CharField(max_length=30, choices=DeliveryStage.choices)
+    method = models.CharField(max_length=10, choices=DeliveryMethod.choices)
+    station_code = models.CharField(max_length=20, blank=True, default="")
+    station_name = models.CharField(max_length=100, blank=True, default="")
+    courier = models.CharField(max_length=40, blank=True, default="")
+    tracking_number = models.CharField(max_length=40, blank=True, default="")
+    # [{"at": ISO time, "status": courier status, "detail": text}], as the message gave them.
+    events = models.JSONField(default=list, blank=True)
+    reason = models.CharField(max_length=300, blank=True, default="")
+    changed_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"PermitDelivery {self.application_id} #{self.sequence}"
+
+
+class DeliveryChangeOutcome(models.TextChoices):
+    PENDING = "pending", "pending"
+    APPLIED = "applied", "applied"
+    REFUSED = "refused", "refused"
+
+
+class PermitDeliveryChange(models.Model):
+    """The resident's request to change how the card reaches them (a new postal address, or
+    pickup <-> post) while it has not left the station: the portal's own record, written in the
+    transaction that emits `permit.delivery_address_changed`. It stays pending until the police
+    zone answers with `address_changed` or `address_change_refused`; the application's own
+    delivery fields change only when the police zone has applied it."""
+
+    application = models.ForeignKey(
+        PermitApplication, on_delete=models.CASCADE, related_name="delivery_changes"
+    )
+    request_id = models.CharField(max_length=32, unique=True)
+    method = models.CharField(max_length=10, choices=DeliveryMethod.choices)
+    postal_address = EncryptedTextField(blank=True, default="")
+    channel = models.CharField(max_length=20, default="web")
+    outcome = models.CharField(
+        max_length=10,
+        choices=DeliveryChangeOutcome.choices,
+        default=DeliveryChangeOutcome.PENDING,
+    )
+    requested_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+
+    def __str__(self) -> str:
+        return f"PermitDeliveryChange {self.request_id} {self.outcome}"

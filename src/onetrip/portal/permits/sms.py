@@ -49,6 +49,41 @@ PERMIT_SMS_TEMPLATES: dict[str, str] = {
     ),
     "permit_collected": "【杭州公安】您的居住证（申请编号{reference}）已领取。",
     "permit_delivered": "【杭州公安】您的居住证（申请编号{reference}）已邮寄送达。",
+    # Where the card is (WF-2 after approval), from `permit.delivery_changed`: one SMS per
+    # snapshot that needs one (delivery.py). `code` is the one-time pickup code, which the
+    # portal keeps nowhere else; `courier` and `tracking_number` come with a posted card.
+    "permit_delivery_ready": (
+        "【杭州公安】您的居住证（申请编号{reference}）已制作完成，现在{station}待领取，"
+        "取件码{code}。请凭身份证或取件码领取，取件码请勿告知他人。"
+    ),
+    "permit_delivery_shipped": (
+        "【杭州公安】您的居住证（申请编号{reference}）已交{courier}寄出，运单号{tracking_number}，"
+        "可登录杭州市居住证服务平台查看物流。"
+    ),
+    "permit_delivery_delivered": (
+        "【杭州公安】您的居住证（申请编号{reference}）已签收。如非本人或家人签收，请联系{station}。"
+    ),
+    "permit_delivery_returned": (
+        "【杭州公安】您邮寄的居住证（申请编号{reference}）未能投递，已退回{station}，"
+        "新取件码{code}。请凭身份证或取件码到{station}领取。"
+    ),
+    "permit_delivery_production_failed": (
+        "【杭州公安】您的居住证（申请编号{reference}）首次制作未成功，已安排重新制作，"
+        "您无需任何操作，制作完成后将短信通知您。"
+    ),
+    "permit_delivery_pickup_reminder": (
+        "【杭州公安】您的居住证（申请编号{reference}）仍在{station}等候领取，取件码{code}。"
+        "请尽快凭身份证或取件码领取。"
+    ),
+    # The same news without a code, should a snapshot that needs one arrive without it: the
+    # identity card alone is always enough at the window.
+    "permit_delivery_pickup_without_code": (
+        "【杭州公安】您的居住证（申请编号{reference}）在{station}待领取，请凭身份证领取。"
+    ),
+    "permit_delivery_address_change_refused": (
+        "【杭州公安】您的居住证（申请编号{reference}）已交快递寄出，领取方式和邮寄地址未能变更。"
+        "可登录杭州市居住证服务平台查看物流。"
+    ),
     # The card after issue (WF-3, ZJ-17), from `permit.card_changed`: `tail` is the permit
     # number's last four digits; dates are written out.
     "permit_card_endorsement_due": (
