@@ -20,6 +20,7 @@ POLICE_APPS = [
     "onetrip.police.audit",
     "onetrip.police.register",
     "onetrip.police.permits",
+    "onetrip.police.delivery",
     "onetrip.police.appointments",
     "onetrip.police.ferrybox",
 ]
@@ -116,6 +117,17 @@ ONETRIP_COURIER_URL = os.environ.get("ONETRIP_COURIER_URL", "http://127.0.0.1:80
 # The shared secret that signs the courier's status callbacks; empty refuses every callback.
 ONETRIP_COURIER_SECRET = os.environ.get("ONETRIP_COURIER_SECRET", "")
 ONETRIP_COURIER_TIMEOUT = float(os.environ.get("ONETRIP_COURIER_TIMEOUT", "5"))
+# Where the courier posts its status callbacks: this zone's /courier/callbacks/ as the courier
+# reaches it (police/delivery/views.py).
+ONETRIP_COURIER_CALLBACK_URL = os.environ.get(
+    "ONETRIP_COURIER_CALLBACK_URL", "http://127.0.0.1:8001/courier/callbacks/"
+)
+# After this many seconds of failing to place a courier order, the delivery sweep raises the
+# alarm (an ERROR log, an audit row and the shipment's alarmed_at for the ops view).
+ONETRIP_COURIER_ALARM_SECONDS = int(os.environ.get("ONETRIP_COURIER_ALARM_SECONDS", "3600"))
+# A card ready for pickup and not collected after this many days gets a reminder with a fresh
+# pickup code, and again every as many days (police/delivery/services.py::delivery_sweep).
+ONETRIP_CARD_UNCOLLECTED_DAYS = int(os.environ.get("ONETRIP_CARD_UNCOLLECTED_DAYS", "30"))
 
 # The window's acceptance form carries the photo taken at the window (up to 2 MB,
 # police/permits/casework.py::PHOTO_MAX_BYTES), so it takes an upload's body size.
