@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from onetrip.ferry.operations.metrics import metrics_view
+from onetrip.police.delivery.views import courier_callback
 from onetrip.police.workbench import api_casework  # noqa: F401  (registers its operations)
 from onetrip.police.workbench.api import api
 
@@ -9,6 +10,7 @@ urlpatterns = [
     # Only the monitoring network may reach this (docs/operations.md).
     path("metrics", metrics_view, {"zone": "police"}, name="metrics"),
     path("api/v1/", api.urls),
+    path("courier/callbacks/", courier_callback, name="courier-callback"),
     path("", include("onetrip.police.accounts.urls")),
     path("", include("onetrip.police.workbench.urls")),
 ]

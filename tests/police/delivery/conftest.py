@@ -57,3 +57,52 @@ def courier(tmp_path, settings):
 
 
 __all__ = ["atomic_for"]
+
+
+class CallbackTrap:
+    """Where the simulator posts its callbacks in a test: each is kept as sent (headers and
+    bytes) and answered 200, so the test hands them to the police zone in the order the courier
+    sent them, through the real endpoint and the real signature check."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        trap = self
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self._lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                with trap._lock:
+                    trap.received.append((dict(self.headers.items()), body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/courier/callbacks/"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def take(self) -> list[tuple[dict[str, str], bytes]]:
+        with self._lock:
+            taken, self.received = self.received, []
+        return taken
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def trap(settings):
+    trap = CallbackTrap()
+    settings.ONETRIP_COURIER_CALLBACK_URL = trap.url
+    yield trap
+    trap.close()

@@ -656,13 +656,18 @@ def permit_card_arrived(*, user: AbstractBaseUser, reference: str) -> PermitCase
 
 def permit_card_at_station(*, case: PermitCase, user: Any, note: str = "") -> None:
     """The printed card of a locked case in production has reached its station (by hand, or
-    from the bureau's return of a production batch): it waits there to be handed over, and
-    the resident is told. Runs inside the caller's transaction."""
+    from the bureau's return of a production batch): it waits there to be handed over or
+    posted, and the resident is told (a pickup code, or the courier order being placed after
+    the commit). Runs inside the caller's transaction."""
+    # The delivery app builds on this one; imported here so neither imports the other at load.
+    from onetrip.police.delivery.services import delivery_card_at_station
+
     previous = case.status
     case.status = PermitStatus.READY
     _next_task(case, Task.HAND_OVER)
     case.save()
     _record(user=user, case=case, previous=previous, action="permit.ready", note=note)
+    delivery_card_at_station(case=case, actor=f"staff:{user.get_username()}")
 
 
 def _card_step(
@@ -686,19 +691,48 @@ def _card_step(
         return case
 
 
-def permit_hand_over(*, user: AbstractBaseUser, reference: str, id_number: str) -> PermitCase:
-    """领证: the card goes to its holder once the clerk has checked the ID card presented
-    against the case (the number typed or scanned from it). A mismatch is audited as a refused
-    hand-over, outside the refused transaction so the record stays."""
-    try:
-        presented = parse_resident_id(id_number, check_region=False).number
-    except IdentifierError:
-        presented = ""
+def permit_hand_over(
+    *, user: AbstractBaseUser, reference: str, id_number: str = "", pickup_code: str = ""
+) -> PermitCase:
+    """领证: the card goes to its holder once the clerk has checked who collects it: the ID
+    card presented (the number typed or scanned from it) or the pickup code from the resident's
+    SMS; one of the two is required. A mismatch is audited as a refused hand-over, outside the
+    refused transaction so the record stays. Never both collected and posted: a card with a
+    courier order that has not come back is not handed over (checked under the case's lock,
+    as the courier order checks the case)."""
+    from onetrip.police.delivery.errors import DeliveryError
+    from onetrip.police.delivery.services import (
+        delivery_check_can_hand_over,
+        delivery_collected,
+        pickup_code_matches,
+    )
+
+    id_number, pickup_code = (id_number or "").strip(), (pickup_code or "").strip()
+    if not id_number and not pickup_code:
+        raise PermitError(
+            "identity_required",
+            "请输入所持身份证号码或领证码",
+            "Enter the number of the ID card presented or the pickup code",
+            field="id_number",
+        )
+    presented = ""
+    if id_number:
+        try:
+            presented = parse_resident_id(id_number, check_region=False).number
+        except IdentifierError:
+            presented = ""
     presented_hash = lookup_hash(presented, purpose="id_number") if presented else ""
     with atomic_for(PermitCase, durable=True):
         case = _locked(user, reference)
         casework_check(user=user, case=case, task=Task.HAND_OVER)
-        matches = bool(presented_hash) and presented_hash == case.id_hash
+        try:
+            delivery_check_can_hand_over(case=case)
+        except DeliveryError as exc:
+            raise PermitError(exc.code, exc.message_zh, exc.message_en, status=409) from exc
+        if id_number:
+            matches = bool(presented_hash) and presented_hash == case.id_hash
+        else:
+            matches = pickup_code_matches(case=case, code=pickup_code)
         if matches:
             previous = case.status
             case.status = PermitStatus.COLLECTED
@@ -707,7 +741,14 @@ def permit_hand_over(*, user: AbstractBaseUser, reference: str, id_number: str) 
             ResidencePermit.objects.filter(case=case).update(
                 handed_over_at=timezone.now(), handed_over_by=user
             )
-            _record(user=user, case=case, previous=previous, action="permit.hand_over")
+            _record(
+                user=user,
+                case=case,
+                previous=previous,
+                action="permit.hand_over",
+                detail={"by": "id_number" if id_number else "pickup_code"},
+            )
+            delivery_collected(case=case, actor=f"staff:{user.get_username()}")
             return case
     audit_record(
         **audit_actor(user),
@@ -716,8 +757,15 @@ def permit_hand_over(*, user: AbstractBaseUser, reference: str, id_number: str) 
         object_id=case.reference,
         purpose=PURPOSE,
         success=False,
-        detail={"refused": "identity"},
+        detail={"refused": "identity" if id_number else "pickup_code"},
     )
+    if not id_number:
+        raise PermitError(
+            "pickup_code_mismatch",
+            "领证码不正确，不能发证",
+            "The pickup code does not match this card",
+            field="pickup_code",
+        )
     raise PermitError(
         "identity_mismatch",
         "所持身份证与申请人不符，不能发证",
