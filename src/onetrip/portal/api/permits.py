@@ -23,6 +23,7 @@ from onetrip.common.errors import ApplicationError
 from onetrip.common.identifiers import IdentifierError
 from onetrip.common.permit_eligibility import GuardianFacts, Route, RouteAnswers
 from onetrip.common.permit_materials import Housing, materials_for
+from onetrip.contracts.delivery import DELIVERY_CHANGE_LABELS, DELIVERY_STAGE_LABELS
 from onetrip.contracts.permits import (
     APPLICATION_KIND_LABELS,
     APPLICATION_STATUS_EXPLANATIONS,
@@ -44,6 +45,13 @@ from onetrip.portal.permits.applications import (
     permit_application_submit,
     permit_document_upload,
     problem_label,
+)
+from onetrip.portal.permits.delivery import (
+    MAX_CHANGES_PER_DAY,
+    TRACKING_STATUS_LABELS,
+    DeliveryView,
+    permit_delivery_change_request,
+    permit_delivery_view,
 )
 from onetrip.portal.permits.models import PermitApplication, PermitDocument
 from onetrip.portal.permits.selectors import (
@@ -586,6 +594,105 @@ class ApplicationSummaryOut(Schema):
     )
 
 
+class TrackingEventOut(Schema):
+    at: dt.datetime = Field(description="时间 / When", examples=["2026-12-20T10:05:00+08:00"])
+    status: code_list(TRACKING_STATUS_LABELS) = Field(  # type: ignore[valid-type]
+        description="快递状态 / Courier status. 取值 / Codes: "
+        + describe_codes(TRACKING_STATUS_LABELS),
+        examples=["in_transit"],
+    )
+    status_label: str = Field(description="快递状态名称 / Status in words", examples=["运输中"])
+    detail: str = Field(
+        description="快递公司的说明 / The courier's detail", examples=["已到达杭州转运中心"]
+    )
+
+
+class DeliveryChangeOut(Schema):
+    request_id: str = Field(
+        description="变更申请编号 / The change request's id",
+        examples=["3f2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d"],
+    )
+    delivery: code_list(DELIVERY_METHOD_LABELS) = Field(  # type: ignore[valid-type]
+        description="申请改为的领取方式 / The method asked for. 取值 / Codes: "
+        + describe_codes(DELIVERY_METHOD_LABELS),
+        examples=["post"],
+    )
+    postal_address: str = Field(
+        description="申请改为的邮寄地址（窗口领取时为空）/ The postal address asked for "
+        "(empty for pickup)",
+        examples=["杭州市西湖区曙光路 12 号 3 幢 201 室"],
+    )
+    requested_at: dt.datetime = Field(
+        description="提交时间 / Asked at", examples=["2026-12-18T09:00:00+08:00"]
+    )
+
+
+class CardDeliveryOut(Schema):
+    """Where the card is; no pickup code is ever part of it."""
+
+    delivery: code_list(DELIVERY_METHOD_LABELS) = Field(  # type: ignore[valid-type]
+        description="现行领取方式 / The method in force. 取值 / Codes: "
+        + describe_codes(DELIVERY_METHOD_LABELS),
+        examples=["post"],
+    )
+    delivery_label: str = Field(
+        description="领取方式名称 / The method in words", examples=["邮寄到家"]
+    )
+    postal_address: str = Field(
+        description="邮寄地址（邮寄时）/ The postal address, when posted",
+        examples=["杭州市西湖区曙光路 12 号 3 幢 201 室"],
+    )
+    stage: code_list(DELIVERY_STAGE_LABELS) = Field(  # type: ignore[valid-type]
+        description="证件当前所处环节 / Where the card is. 取值 / Codes: "
+        + describe_codes(DELIVERY_STAGE_LABELS),
+        examples=["shipped"],
+    )
+    stage_label: str = Field(description="环节名称 / The stage in words", examples=["已寄出"])
+    change: code_list(DELIVERY_CHANGE_LABELS) | None = Field(  # type: ignore[valid-type]
+        description="最近一次变化，派出所尚未通知时为 null / The last change; null before the "
+        "station's first word. 取值 / Codes: " + describe_codes(DELIVERY_CHANGE_LABELS),
+        examples=["shipped"],
+    )
+    change_label: str = Field(
+        description="最近一次变化的名称 / The last change in words", examples=["已交快递寄出"]
+    )
+    station_name: str = Field(
+        description="证件所在或领取的派出所 / The station holding the card",
+        examples=["北山派出所"],
+    )
+    courier: str = Field(
+        description="快递公司（邮寄时）/ The courier, when posted", examples=["EMS"]
+    )
+    tracking_number: str = Field(
+        description="运单号（寄出后）/ The tracking number, once posted",
+        examples=["EM123456789CN"],
+    )
+    events: list[TrackingEventOut] = Field(
+        description="物流记录，最新的在前 / The courier's events, newest first"
+    )
+    reason: str = Field(
+        description="说明，如制证失败或退回的原因 / A note, such as why it was returned",
+        examples=[""],
+    )
+    sequence: int | None = Field(
+        description="派出所通知的序号，尚未通知时为 null / The station's snapshot number; null "
+        "before the first",
+        examples=[4],
+    )
+    changed_at: dt.datetime | None = Field(
+        description="最近一次变化的时间 / When it last changed",
+        examples=["2026-12-20T10:05:00+08:00"],
+    )
+    can_change: bool = Field(
+        description="证件尚未寄出，可以变更领取方式或邮寄地址 / The card has not left the "
+        "station: the delivery may still change",
+        examples=[False],
+    )
+    pending_change: DeliveryChangeOut | None = Field(
+        description="已提交、等待派出所确认的变更 / A change sent and awaiting the station"
+    )
+
+
 class ApplicationOut(ApplicationSummaryOut):
     revision: int = Field(
         description="已提交的次数，草稿为0 / Revisions sent; 0 for a draft", examples=[1]
@@ -606,6 +713,10 @@ class ApplicationOut(ApplicationSummaryOut):
     consent_text: str = Field(
         description="提交时须同意的个人信息收集使用说明 / The notice agreed to on submitting",
         examples=[str(CONSENT_TEXT)],
+    )
+    card_delivery: CardDeliveryOut | None = Field(
+        description="证件制作与配送（审批通过后），不含取件码；之前为 null / Where the card is, "
+        "after approval, never with the pickup code; null before"
     )
 
 
@@ -694,6 +805,49 @@ def _application(a: PermitApplication) -> ApplicationOut:
             for e in a.events.all()
         ],
         consent_text=label_in(CONSENT_TEXT, "zh-hans"),
+        card_delivery=_card_delivery(permit_delivery_view(application=a)),
+    )
+
+
+def _card_delivery(view: DeliveryView | None) -> CardDeliveryOut | None:
+    if view is None:
+        return None
+    snapshot = view.delivery
+    pending = view.pending
+    return CardDeliveryOut(
+        delivery=view.method,
+        delivery_label=label_in(view.method_label, "zh-hans"),
+        postal_address=view.postal_address,
+        stage=view.stage,
+        stage_label=label_in(view.stage_label, "zh-hans"),
+        change=snapshot.change if snapshot else None,
+        change_label=label_in(DELIVERY_CHANGE_LABELS[snapshot.change], "zh-hans")
+        if snapshot
+        else "",
+        station_name=view.station_name,
+        courier=view.courier,
+        tracking_number=view.tracking_number,
+        events=[
+            TrackingEventOut(
+                at=e.at,
+                status=e.status,
+                status_label=label_in(e.label, "zh-hans"),
+                detail=e.detail,
+            )
+            for e in view.events
+        ],
+        reason=view.reason,
+        sequence=snapshot.sequence if snapshot else None,
+        changed_at=snapshot.changed_at if snapshot else None,
+        can_change=view.can_change,
+        pending_change=DeliveryChangeOut(
+            request_id=pending.request_id,
+            delivery=pending.method,
+            postal_address=pending.postal_address,
+            requested_at=pending.requested_at,
+        )
+        if pending
+        else None,
     )
 
 
@@ -770,6 +924,7 @@ EXAMPLE_OUT: dict[str, Any] = {
         }
     ],
     "consent_text": str(CONSENT_TEXT),
+    "card_delivery": None,
 }
 EXAMPLE_RETURNED: dict[str, Any] = {
     **EXAMPLE_OUT,
@@ -1094,3 +1249,91 @@ def application_materials_pdf(request: HttpRequest, reference: ReferencePath) ->
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+class DeliveryChangeIn(Schema):
+    delivery: documented_str(enum=list(DELIVERY_METHOD_LABELS)) = Field(  # type: ignore[valid-type]
+        description="改为的领取方式 / The method wanted. 取值 / Codes: "
+        + describe_codes(DELIVERY_METHOD_LABELS),
+        examples=["post"],
+    )
+    postal_address: documented_str(maxLength=200) | None = Field(  # type: ignore[valid-type]
+        None,
+        description="邮寄地址（delivery 为 post 时必填，全角数字字母按半角处理；窗口领取时忽略）/ "
+        "Postal address, required for post (full-width digits and letters read as ASCII; "
+        "ignored for pickup)",
+        examples=["杭州市西湖区曙光路 12 号 3 幢 201 室"],
+    )
+
+
+EXAMPLE_DELIVERY: dict[str, Any] = {
+    "delivery": "post",
+    "delivery_label": "邮寄到家",
+    "postal_address": "杭州市西湖区曙光路 12 号 3 幢 201 室",
+    "stage": "in_production",
+    "stage_label": "制证中",
+    "change": "production_started",
+    "change_label": "开始制证",
+    "station_name": "北山派出所",
+    "courier": "",
+    "tracking_number": "",
+    "events": [],
+    "reason": "",
+    "sequence": 1,
+    "changed_at": "2026-12-15T16:00:00+08:00",
+    "can_change": True,
+    "pending_change": {
+        "request_id": "3f2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d",
+        "delivery": "post",
+        "postal_address": "杭州市西湖区文三路 90 号 1 幢 302 室",
+        "requested_at": "2026-12-18T09:00:00+08:00",
+    },
+}
+
+
+@router.post(
+    "/applications/{reference}/delivery",
+    auth=AUTH,
+    response={202: CardDeliveryOut, **error_responses(400, 401, 404, 409, 413, 415, 422, 429)},
+    summary="变更领取方式或邮寄地址 / Change how the card reaches me",
+    description="证件寄出前（审批通过后，环节为待制证、制证中、待领取或待寄出）可改邮寄地址，或在"
+    "窗口领取与邮寄之间切换。地址按申请表的规则检查（最多200字，不能含表情或控制字符），有问题时答 "
+    "400 `invalid_delivery_change` 并在 `errors` 中列出，且不作任何变更；与现在相同答 400 "
+    "`unchanged`。证件已寄出、已领取或尚未审批答 409 `delivery_not_changeable`。每份申请每天最多"
+    f"{MAX_CHANGES_PER_DAY}次，超出答 429。成功答 202：变更已送派出所，`pending_change` 显示等待"
+    "确认的内容，确认结果随后体现在 `card_delivery` 中。\n\n"
+    "While the card has not left the station (after approval; stages waiting_production, "
+    "in_production, ready_for_pickup, awaiting_courier) the postal address may change, or "
+    "the method switch between pickup and post. The address is checked as on the form (at "
+    "most 200 characters, no emoji or control characters); problems answer 400 "
+    "`invalid_delivery_change` listing all in `errors`, and nothing changes; the same as now "
+    "answers 400 `unchanged`. A card posted or collected, or an application not yet approved, "
+    f"answers 409 `delivery_not_changeable`. At most {MAX_CHANGES_PER_DAY} a day per "
+    "application, then 429. 202: the change went to the station; `pending_change` shows it "
+    "until the station's answer appears in `card_delivery`.",
+    openapi_extra=examples(
+        request={"delivery": "post", "postal_address": "杭州市西湖区文三路 90 号 1 幢 302 室"},
+        responses={
+            202: EXAMPLE_DELIVERY,
+            409: {
+                "code": "delivery_not_changeable",
+                "message": "证件已寄出或已领取，或申请尚未审批通过，现在不能变更领取方式或邮寄地址",
+                "message_en": "The card has left the station or been collected, or the "
+                "application is not yet approved; the delivery can no longer be changed",
+                "errors": [],
+            },
+        },
+    ),
+)
+def change_delivery(
+    request: HttpRequest, reference: ReferencePath, body: DeliveryChangeIn
+) -> Status[CardDeliveryOut]:
+    change = permit_delivery_change_request(
+        resident=request.auth,  # type: ignore[attr-defined]
+        reference=reference,
+        data=body.dict(),
+        channel="api",
+    )
+    view = permit_delivery_view(application=change.application)
+    assert view is not None
+    return Status(202, _card_delivery(view))

@@ -55,6 +55,11 @@ from .applications import (
     permit_document_upload,
     problem_label,
 )
+from .delivery import (
+    DeliveryView,
+    permit_delivery_change_request,
+    permit_delivery_view,
+)
 from .errors import ApplicationDuplicate, ApplicationInvalid, ApplicationNotFound
 from .models import ApplicationStatus, PermitApplication
 from .selectors import (
@@ -601,6 +606,8 @@ def application(request: HttpRequest, reference: str) -> HttpResponse:
             "history": _history(found),
             "documents": found.documents.filter(active=True),
             "kind_label": APPLICATION_KIND_LABELS[found.kind],
+            "delivery": permit_delivery_view(application=found),
+            "delivery_methods": DELIVERY_METHOD_LABELS,
             "all_statuses": [
                 (code, APPLICATION_STATUS_LABELS[code], text)
                 for code, text in APPLICATION_STATUS_EXPLANATIONS.items()
@@ -699,6 +706,77 @@ def fix(request: HttpRequest, reference: str) -> HttpResponse:
         )
     messages.success(request, _("修改已保存"))
     return redirect("permits:fix", reference=found.reference)
+
+
+# --- Changing how the card reaches the resident (PI-2) ----------------------------------------
+
+DELIVERY_FIELDS = ("delivery", "postal_address")
+
+
+def _delivery_page(
+    request: HttpRequest,
+    application: PermitApplication,
+    view: DeliveryView,
+    values: dict[str, str],
+    *,
+    errors: dict[str, FieldError] | None = None,
+    error_list: list[FieldError] | None = None,
+    refusal: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request,
+        "permits/delivery.html",
+        {
+            "a": application,
+            "delivery": view,
+            "delivery_methods": DELIVERY_METHOD_LABELS,
+            "sections": _sections(DELIVERY_FIELDS, values, errors or {}),
+            "error_list": error_list or [],
+            "refusal": refusal,
+        },
+        status=status,
+    )
+
+
+@resident_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def delivery(request: HttpRequest, reference: str) -> HttpResponse:
+    """Change the postal address, or switch between pickup and post, while the card has not
+    left the station. The request goes to the station; the progress page says it waits for the
+    station's answer until that arrives."""
+    found = _own(request, reference)
+    view = permit_delivery_view(application=found)
+    if view is None:
+        return redirect("permits:application", reference=found.reference)
+    if request.method != "POST":
+        current = view.pending or found
+        values = {
+            "delivery": view.pending.method if view.pending else view.method,
+            "postal_address": current.postal_address,
+        }
+        return _delivery_page(request, found, view, values)
+    values = _posted(request, DELIVERY_FIELDS)
+    try:
+        permit_delivery_change_request(
+            resident=_resident(request), reference=found.reference, data=values
+        )
+    except ApplicationError as exc:
+        if exc.errors or exc.field:
+            by_field, listed = _errors_of(exc)
+            return _delivery_page(
+                request,
+                found,
+                view,
+                values,
+                errors=by_field,
+                error_list=listed,
+                status=exc.status,
+            )
+        view = permit_delivery_view(application=found) or view
+        return _delivery_page(request, found, view, values, refusal=exc.message, status=exc.status)
+    messages.success(request, _("已提交，等待派出所确认"))
+    return redirect(reverse("permits:application", args=[found.reference]) + "#delivery")
 
 
 # --- The application's own materials list and its PDF ----------------------------------------

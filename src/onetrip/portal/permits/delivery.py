@@ -32,6 +32,7 @@ from onetrip.contracts.delivery import (
     PermitDeliveryChangedV1,
     TrackingEventV1,
 )
+from onetrip.contracts.permits import DELIVERY_METHOD_LABELS
 from onetrip.ferry.agent.outbox import emit
 from onetrip.portal.accounts.models import Resident
 from onetrip.portal.limits.services import rate_limit_hit
@@ -414,8 +415,14 @@ class DeliveryView:
 
     delivery: PermitDelivery | None
     method: str
+    method_label: Any
+    postal_address: str
     stage: str
     stage_label: Any
+    station_name: str
+    courier: str
+    tracking_number: str
+    reason: str
     events: list[TrackingEvent]
     pending: PermitDeliveryChange | None
     last_answer: PermitDeliveryChange | None
@@ -460,11 +467,18 @@ def permit_delivery_view(*, application: PermitApplication) -> DeliveryView | No
     )
     answered = [c for c in changes if c.outcome != DeliveryChangeOutcome.PENDING]
     stage = delivery.stage if delivery is not None else _stage_before_snapshot(application)
+    method = delivery.method if delivery is not None else application.delivery
     return DeliveryView(
         delivery=delivery,
-        method=delivery.method if delivery is not None else application.delivery,
+        method=method,
+        method_label=DELIVERY_METHOD_LABELS.get(method, ""),
+        postal_address=application.postal_address if method == "post" else "",
         stage=stage,
         stage_label=DELIVERY_STAGE_LABELS[stage],
+        station_name=(delivery.station_name if delivery else "") or application.station_name,
+        courier=delivery.courier if delivery else "",
+        tracking_number=delivery.tracking_number if delivery else "",
+        reason=delivery.reason if delivery else "",
         events=_events(delivery) if delivery is not None else [],
         pending=pending,
         last_answer=answered[-1] if answered and pending is None else None,

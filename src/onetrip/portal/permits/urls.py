@@ -24,6 +24,7 @@ urlpatterns = [
     path(f"{APPLICATION}summary/", application_views.summary, name="summary"),
     path(f"{APPLICATION}submitted/", application_views.submitted, name="submitted"),
     path(f"{APPLICATION}fix/", application_views.fix, name="fix"),
+    path(f"{APPLICATION}delivery/", application_views.delivery, name="delivery"),
     path(
         f"{APPLICATION}materials/",
         application_views.application_materials,
