@@ -132,3 +132,11 @@ ONETRIP_CARD_UNCOLLECTED_DAYS = int(os.environ.get("ONETRIP_CARD_UNCOLLECTED_DAY
 # The window's acceptance form carries the photo taken at the window (up to 2 MB,
 # police/permits/casework.py::PHOTO_MAX_BYTES), so it takes an upload's body size.
 ONETRIP_UPLOAD_PATHS = (*ONETRIP_UPLOAD_PATHS, r"/station/[A-Za-z0-9]{1,32}/accept/")
+
+# Card production batches (police/permits/production.py, docs/card-production.md): the Ed25519
+# private key (PKCS#8 PEM, 0600) that signs each batch's manifest for the card-printing bureau;
+# `card_production keygen` creates it and `card_production pubkey` prints what the bureau trusts.
+ONETRIP_CARD_PRODUCTION_KEY = os.environ.get(
+    "ONETRIP_CARD_PRODUCTION_KEY",
+    os.path.join(FERRY_KEYS_DIR, "card-production.key"),  # noqa: F405
+)

@@ -178,6 +178,17 @@ class PermitCase(models.Model):
     )
     # The card production fee charged (WF-5: 0 but for reissue and exchange), in fen.
     fee_fen = models.PositiveIntegerField(default=0)
+    # The production batch the card is in now (`production.py`); empty while it waits for the
+    # station's next batch, and again after the bureau could not print it.
+    production_batch = models.ForeignKey(
+        "ProductionBatch",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    # Why the bureau could not print the card last time; the queue shows it until it is printed.
+    production_failure = models.CharField(max_length=300, blank=True, default="")
 
     class Meta:
         ordering = ["submitted_at", "id"]
@@ -354,3 +365,132 @@ class Endorsement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.permit_id} {self.endorsed_on}"
+
+
+class ProductionBatchStatus(models.TextChoices):
+    """A production batch's way (制证批次): open while the station gathers its approved cards,
+    exported once the file went to the card-printing bureau, returned once the bureau's return
+    has a result for every card, closed when the station gave up waiting for the rest."""
+
+    OPEN = "open", _("组批中")
+    EXPORTED = "exported", _("已送制证")
+    RETURNED = "returned", _("已回执")
+    CLOSED = "closed", _("已关闭")
+
+
+class ProductionBatch(models.Model):
+    """The cards one station sends to the card-printing bureau on one day (`production.py`).
+
+    A station has at most one open batch a day; once it is exported, cards approved later that
+    day go into the day's next batch (`sequence`). The exported file is kept encrypted in the
+    file store, so a download gives the very bytes whose hash was recorded and signed."""
+
+    station = models.ForeignKey(
+        "police_stations.Station", on_delete=models.PROTECT, related_name="production_batches"
+    )
+    day = models.DateField()
+    sequence = models.PositiveSmallIntegerField()
+    number = models.CharField(max_length=40, unique=True)
+    status = models.CharField(
+        max_length=10, choices=ProductionBatchStatus.choices, default=ProductionBatchStatus.OPEN
+    )
+    card_count = models.PositiveIntegerField(default=0)
+    printed_count = models.PositiveIntegerField(default=0)
+    failed_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    exported_at = models.DateTimeField(null=True, blank=True)
+    exported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The exported ZIP: its hash, size, the file store's name of its ciphertext, and the id of
+    # the key that signed its manifest.
+    file_sha256 = models.CharField(max_length=64, blank=True, default="")
+    file_size = models.PositiveIntegerField(default=0)
+    stored_name = models.CharField(max_length=32, blank=True, default="")
+    key_id = models.CharField(max_length=16, blank=True, default="")
+    returned_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-day", "-sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["station", "day", "sequence"], name="production_batch_station_day_seq"
+            ),
+            models.UniqueConstraint(
+                fields=["station", "day"],
+                condition=models.Q(status="open"),
+                name="production_batch_one_open_a_day",
+            ),
+        ]
+        indexes = [models.Index(fields=["station", "status", "day"])]
+        verbose_name = _("制证批次")
+        verbose_name_plural = _("制证批次")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class ProductionResult(models.TextChoices):
+    PENDING = "pending", _("制作中")
+    PRINTED = "printed", _("已制成")
+    FAILED = "failed", _("制证失败")
+
+
+class ProductionCard(models.Model):
+    """One card in one batch, and what the bureau said of it. A card that failed is made again
+    in a later batch, so a case may have several of these; the latest is its current one."""
+
+    batch = models.ForeignKey(ProductionBatch, on_delete=models.PROTECT, related_name="cards")
+    case = models.ForeignKey(PermitCase, on_delete=models.PROTECT, related_name="production_cards")
+    permit_number = models.CharField(max_length=24, db_index=True)
+    result = models.CharField(
+        max_length=8, choices=ProductionResult.choices, default=ProductionResult.PENDING
+    )
+    reason = models.CharField(max_length=300, blank=True, default="")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    return_file = models.ForeignKey(
+        "ProductionReturn",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cards",
+    )
+
+    class Meta:
+        ordering = ["batch", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "case"], name="production_card_once_a_batch")
+        ]
+        verbose_name = _("批次证件")
+        verbose_name_plural = _("批次证件")
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.permit_number}"
+
+
+class ProductionReturn(models.Model):
+    """One return file of the bureau that was applied, known by its hash: the same file
+    imported again changes nothing."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    file_name = models.CharField(max_length=200, blank=True, default="")
+    imported_at = models.DateTimeField()
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    row_count = models.PositiveIntegerField(default=0)
+    printed_count = models.PositiveIntegerField(default=0)
+    failed_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-imported_at", "-id"]
+        verbose_name = _("制证回执")
+        verbose_name_plural = _("制证回执")
+
+    def __str__(self) -> str:
+        return self.sha256[:16]
