@@ -20,13 +20,14 @@ ADDRESS = "浙江省杭州市西湖区曙光路12号3幢201室"
 
 def in_production(*, delivery: str = "pickup", reference: str = REF) -> PermitCase:
     """A case whose card is with the bureau: the steps before are tested in police/permits."""
-    case = receive(
-        document("photo", reference=reference),
-        document("B11", reference=reference),
-        reference=reference,
-        delivery=delivery,
-        **({"postal_address": ADDRESS} if delivery == "post" else {}),
-    )
+    with atomic_for(PermitCase):
+        case = receive(
+            document("photo", reference=reference),
+            document("B11", reference=reference),
+            reference=reference,
+            delivery=delivery,
+            **({"postal_address": ADDRESS} if delivery == "post" else {}),
+        )
     PermitCase.objects.filter(pk=case.pk).update(
         status="in_production", task="produce", permit_number="330106202600001"
     )
@@ -54,9 +55,6 @@ def courier(tmp_path, settings):
         settings.ONETRIP_COURIER_SECRET = SECRET
         settings.ONETRIP_COURIER_TIMEOUT = 2.0
         yield sim
-
-
-__all__ = ["atomic_for"]
 
 
 class CallbackTrap:
