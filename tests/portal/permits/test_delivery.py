@@ -201,7 +201,29 @@ def test_wf2_no_pickup_code_is_stored_anywhere_in_the_portal_database(resident):
 # --- The status's own "ready" SMS gives way to the delivery track ------------------------------
 
 
-def test_wf2_the_resident_gets_one_ready_sms_when_the_delivery_track_tells_it(resident):
+def _ready_texts() -> list[str]:
+    return [s.template for s in SmsMessage.objects.order_by("created_at") if "已制作完成" in s.text]
+
+
+def test_wf2_one_ready_sms_when_the_status_crosses_before_the_delivery_snapshot(resident):
+    """As the police zone sends them when a card reaches its station by hand: the status
+    first, then the delivery snapshot with the code, and no snapshot before."""
+    application = approved(resident)
+    now = timezone.now()
+    permit_application_apply_status(message=status(application, "in_production", at=now))
+    later = now + dt.timedelta(minutes=1)
+    permit_application_apply_status(message=status(application, "ready", at=later))
+    permit_delivery_apply(
+        message=snapshot(application, 1, "ready", "ready_for_pickup", code=CODE, at=later)
+    )
+    assert _ready_texts() == ["permit_delivery_ready"]
+    assert SmsMessage.objects.filter(template="permit_in_production").count() == 1
+    application.refresh_from_db()
+    assert application.status == "ready"
+    assert application.events.filter(status="ready").count() == 1  # the history still says it
+
+
+def test_wf2_one_ready_sms_when_production_batches_began_the_delivery_track(resident):
     application = approved(resident)
     now = timezone.now()
     permit_delivery_apply(
@@ -209,22 +231,13 @@ def test_wf2_the_resident_gets_one_ready_sms_when_the_delivery_track_tells_it(re
     )
     permit_application_apply_status(message=status(application, "in_production", at=now))
     later = now + dt.timedelta(minutes=1)
-    permit_application_apply_status(message=status(application, "ready", at=later))
     permit_delivery_apply(
         message=snapshot(application, 2, "ready", "ready_for_pickup", code=CODE, at=later)
     )
-    templates = list(
-        SmsMessage.objects.filter(template__startswith="permit_")
-        .order_by("created_at")
-        .values_list("template", flat=True)
-    )
-    assert templates.count("permit_in_production") == 1  # production_started sends none
-    assert "permit_ready" not in templates
-    ready = [s for s in SmsMessage.objects.all() if "已制作完成" in s.text]
-    assert [s.template for s in ready] == ["permit_delivery_ready"]
-    application.refresh_from_db()
-    assert application.status == "ready"
-    assert application.events.filter(status="ready").count() == 1  # the history still says it
+    permit_application_apply_status(message=status(application, "ready", at=later))
+    assert _ready_texts() == ["permit_delivery_ready"]
+    # production_started sends none; the status's own in-production SMS stays.
+    assert SmsMessage.objects.filter(template="permit_in_production").count() == 1
 
 
 def test_wf2_the_delivered_status_gives_way_to_the_delivery_sms_too(resident):
@@ -236,8 +249,22 @@ def test_wf2_the_delivered_status_gives_way_to_the_delivery_sms_too(resident):
     assert "permit_delivered" not in templates and "permit_delivery_delivered" in templates
 
 
-def test_wf2_without_a_delivery_track_the_status_still_says_ready(resident):
-    """A card whose delivery track never began (no snapshot has crossed) is still told."""
-    application = approved(resident)
+def test_wf2_a_posted_card_at_the_station_is_told_once_by_the_shipped_sms(resident):
+    application = approved(resident, delivery="post")
     permit_application_apply_status(message=status(application, "ready"))
-    assert SmsMessage.objects.filter(template="permit_ready").count() == 1
+    permit_delivery_apply(
+        message=snapshot(application, 1, "courier_update", "awaiting_courier", method="post")
+    )
+    assert not SmsMessage.objects.filter(template__in=["permit_ready", "permit_delivery_ready"])
+    permit_delivery_apply(
+        message=snapshot(
+            application,
+            2,
+            "shipped",
+            "shipped",
+            method="post",
+            courier="EMS",
+            tracking_number="EM123456789CN",
+        )
+    )
+    assert SmsMessage.objects.filter(template="permit_delivery_shipped").count() == 1

@@ -74,7 +74,6 @@ from .models import (
     ApplicationStatus,
     PermitApplication,
     PermitApplicationEvent,
-    PermitDelivery,
     PermitDocument,
 )
 from .selectors import permit_application_of_resident
@@ -1166,9 +1165,11 @@ def permit_application_resubmit(
 
 _SMS_TEMPLATE = {status: f"permit_{status}" for status in ApplicationStatus.values}
 _SMS_SILENT = {"draft", "submitted"}
-# Told by the card's delivery track (delivery.py) once it has begun for the application: the
-# "ready" SMS there carries the station and the pickup code, the "delivered" one the signing.
-# Sending the status's own text as well would tell the resident twice.
+# Told by the card's delivery track (delivery.py), never by the status: the police zone sends
+# a delivery snapshot in the same transaction as each of these statuses (the card at the
+# station: "ready" with the pickup code, or a courier order whose "shipped" follows; the
+# courier's "delivered"), and may send the status first, so the status's own SMS would tell
+# the resident twice. The history line and the status still change.
 DELIVERY_TOLD_STATUSES = frozenset({"ready", "delivered"})
 SMS_ITEMS_MAX_CHARS = 60
 
@@ -1199,8 +1200,8 @@ def permit_application_apply_status(
 
     Applied once: a message about an older revision (the resident has resubmitted since) or
     not newer than the last one applied is ignored, so a redelivery adds no line and no SMS.
-    "ready" and "delivered" send no SMS of their own once the card's delivery track has begun
-    (`DELIVERY_TOLD_STATUSES`): its snapshots tell the resident, with the pickup code.
+    "ready" and "delivered" send no SMS of their own (`DELIVERY_TOLD_STATUSES`): the card's
+    delivery snapshots tell the resident, with the pickup code.
     Raises `PermitApplication.DoesNotExist` for an unknown reference."""
     with atomic_for(PermitApplication):
         application = PermitApplication.objects.select_for_update().get(reference=message.reference)
@@ -1262,10 +1263,7 @@ def permit_application_apply_status(
         template = _SMS_TEMPLATE[message.status]
         if application.kind == "endorsement" and message.status == "approved":
             template = "permit_endorsement_approved"
-        if (
-            message.status in DELIVERY_TOLD_STATUSES
-            and PermitDelivery.objects.filter(application=application).exists()
-        ):
+        if message.status in DELIVERY_TOLD_STATUSES:
             template = ""
             logger.info(
                 "permit-status sms left to delivery reference=%s status=%s",

@@ -43,12 +43,9 @@ PERMIT_SMS_TEMPLATES: dict[str, str] = {
     "permit_in_production": (
         "【杭州公安】您的居住证（申请编号{reference}）正在制作中，制作完成后将短信通知您。"
     ),
-    "permit_ready": (
-        "【杭州公安】您的居住证（申请编号{reference}）已制作完成，"
-        "请按申请时选择的方式领取（窗口领取请携带身份证到{station}）。"
-    ),
     "permit_collected": "【杭州公安】您的居住证（申请编号{reference}）已领取。",
-    "permit_delivered": "【杭州公安】您的居住证（申请编号{reference}）已邮寄送达。",
+    # "ready" and "delivered" have no status text: the delivery texts below tell them
+    # (applications.py, DELIVERY_TOLD_STATUSES).
     # Where the card is (WF-2 after approval), from `permit.delivery_changed`: one SMS per
     # snapshot that needs one (delivery.py). `code` is the one-time pickup code, which the
     # portal keeps nowhere else; `courier` and `tracking_number` come with a posted card.
