@@ -1,14 +1,19 @@
 """`onetrip up`: the whole platform on one machine, on SQLite, for a demo or development.
 
 Prepares both zones (keys, migrations, reference and demo data), then runs and supervises the
-citizen portal, the police workbench, both ferry agents, the task workers and the SMS simulator.
+citizen portal, the police workbench, both ferry agents, the task workers, the sweepers and the SMS
+and courier simulators.
 A process that dies is restarted; Ctrl-C stops everything.
 
 Environment: ONETRIP_HOST (127.0.0.1), ONETRIP_PORTAL_PORT (8000), ONETRIP_POLICE_PORT (8001),
-ONETRIP_SMS_PORT (8025), ONETRIP_VAR_DIR (./var: SQLite files, ferry directory, keys, SMS store),
-ONETRIP_WEB_WORKERS and ONETRIP_WEB_THREADS (2 and 4: each zone's gunicorn processes and threads);
+ONETRIP_SMS_PORT (8025), ONETRIP_COURIER_PORT (8026), ONETRIP_VAR_DIR (./var: SQLite files, ferry
+directory, keys, the simulators' stores), ONETRIP_WEB_WORKERS and ONETRIP_WEB_THREADS (2 and 4:
+each zone's gunicorn processes and threads);
 ONETRIP_SMS_GATEWAY_URL defaults to the simulator started here, and ONETRIP_PORTAL_PUBLIC_URL (the
-address the links in SMS point at) to the portal started here. Every process gets the same
+address the links in SMS point at) to the portal started here; ONETRIP_COURIER_URL defaults to the
+courier simulator started here, ONETRIP_COURIER_SECRET (the callbacks' shared secret, which the
+simulator reads from the environment too) to the simulator's published development secret, and
+ONETRIP_COURIER_CALLBACK_URL to the workbench's /courier/callbacks/. Every process gets the same
 environment, so any setting of `onetrip.settings.base` (ONETRIP_DEBUG, ONETRIP_*_DATABASE_URL, …)
 applies to all of them. DEBUG stays off unless ONETRIP_DEBUG=1: residents of a demo never see
 Django's debug pages, and whitenoise serves the static files either way.
@@ -26,9 +31,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from onetrip.simulators.courier import DEV_SECRET as COURIER_DEV_SECRET
+
 PORTAL_PORT = int(os.environ.get("ONETRIP_PORTAL_PORT", "8000"))
 POLICE_PORT = int(os.environ.get("ONETRIP_POLICE_PORT", "8001"))
 SMS_PORT = int(os.environ.get("ONETRIP_SMS_PORT", "8025"))
+COURIER_PORT = int(os.environ.get("ONETRIP_COURIER_PORT", "8026"))
 HOST = os.environ.get("ONETRIP_HOST", "127.0.0.1")
 # Each zone's gunicorn: worker processes, and threads in each.
 WEB_WORKERS = int(os.environ.get("ONETRIP_WEB_WORKERS", "2"))
@@ -51,6 +59,13 @@ def _env() -> dict[str, str]:
     env.setdefault("ONETRIP_SMS_GATEWAY_URL", f"http://{HOST}:{SMS_PORT}")
     # The links in SMS (a waitlist offer, "choose again") lead to this portal, on its port.
     env.setdefault("ONETRIP_PORTAL_PUBLIC_URL", f"http://{HOST}:{PORTAL_PORT}")
+    # The courier simulator and the police zone share the callbacks' secret through the
+    # environment (not the command line, where `ps` would show it).
+    env.setdefault("ONETRIP_COURIER_URL", f"http://{HOST}:{COURIER_PORT}")
+    env.setdefault("ONETRIP_COURIER_SECRET", COURIER_DEV_SECRET)
+    env.setdefault(
+        "ONETRIP_COURIER_CALLBACK_URL", f"http://{HOST}:{POLICE_PORT}/courier/callbacks/"
+    )
     env.setdefault("PYTHONUNBUFFERED", "1")
     # A demo: the demo approvers and administrators get the published TOTP secret, so the
     # README's log-in works without enrolling an authenticator first (MLPS-3 d).
@@ -169,6 +184,21 @@ def services(env: dict[str, str]) -> list[Service]:
             ],
             env,
         ),
+        Service(
+            "courier-sim",
+            [
+                sys.executable,
+                "-m",
+                "onetrip.simulators.courier",
+                "--host",
+                HOST,
+                "--port",
+                str(COURIER_PORT),
+                "--store",
+                str(var / "courier"),
+            ],
+            env,
+        ),
         Service("portal", gunicorn(f"{HOST}:{PORTAL_PORT}", "onetrip.portal.wsgi"), env),
         Service("police", gunicorn(f"{HOST}:{POLICE_PORT}", "onetrip.police.wsgi"), env),
         Service("ferry-portal", _onetrip("portal", "ferry", "run"), env),
@@ -187,6 +217,9 @@ def services(env: dict[str, str]) -> list[Service]:
         # Residence-permit cards: endorsement windows opened, unendorsed anniversaries
         # suspended (WF-3); idempotent, so a short period costs a few indexed reads.
         Service("card-sweeper", _onetrip("police", "card_sweep", "--every", "300"), env),
+        # Card delivery: courier orders retried when due, the alarm for orders failing too
+        # long, reminders for uncollected cards (each under its row lock, so idempotent).
+        Service("delivery-sweeper", _onetrip("police", "delivery_sweep", "--every", "60"), env),
         Service("audit-anchor", _onetrip("police", "audit", "anchor", "--every", "60"), env),
         Service(
             "worker-police",
@@ -208,6 +241,7 @@ def banner(staff: tuple[str, list[tuple[str, str]]], env: dict[str, str]) -> str
    居民门户 citizen portal     http://{HOST}:{PORTAL_PORT}/
    民警工作台 police workbench  http://{HOST}:{POLICE_PORT}/
    短信模拟器 SMS simulator     http://{HOST}:{SMS_PORT}/   (login codes appear here)
+   快递模拟器 courier simulator http://{HOST}:{COURIER_PORT}/   (card deliveries)
  Residents: log in with any mobile number, e.g. 13800138000, and the code shown
             on the SMS simulator page.
  Staff — {heading}

@@ -364,9 +364,19 @@ def arrived_station_case(request: HttpRequest, reference: PermitReferencePath) -
 
 
 class HandOverIn(Schema):
+    """One of the two proves who collects: the ID card presented or the pickup code."""
+
     id_number: Annotated[str, documented_str(maxLength=40)] = Field(
-        description="领证人所持身份证号 / The ID number on the card presented",
+        "",
+        description="领证人所持身份证号（与领证码二选一）/ The ID number on the card presented "
+        "(or give the pickup code)",
         examples=["33010619900101123X"],
+    )
+    pickup_code: Annotated[str, documented_str(maxLength=6)] = Field(
+        "",
+        description="申请人短信中的6位领证码（与身份证号二选一）/ The 6-digit pickup code from "
+        "the resident's SMS (or give the ID number)",
+        examples=["382915"],
     )
 
 
@@ -381,12 +391,18 @@ class HandOverIn(Schema):
         task="",
         permit_number="33010620260000001",
     ),
-    description="核验领证人身份证与申请人一致后发证；不一致答 400 `identity_mismatch` 并记入审计。"
-    + STEP_RULES,
+    description="核验领证人身份证或领证码后发证：身份证不一致答 400 `identity_mismatch`，"
+    "领证码错误答 400 `pickup_code_mismatch`，均记入审计；两者都未提供答 400 "
+    "`identity_required`；证件已安排邮寄答 409 `shipment_exists`。" + STEP_RULES,
 )
 def hand_over_station_case(
     request: HttpRequest, reference: PermitReferencePath, body: HandOverIn
 ) -> StationCaseOut:
     return _out(
-        casework.permit_hand_over(user=request.user, reference=reference, id_number=body.id_number)
+        casework.permit_hand_over(
+            user=request.user,
+            reference=reference,
+            id_number=body.id_number,
+            pickup_code=body.pickup_code,
+        )
     )

@@ -337,12 +337,15 @@ def arrived(request: HttpRequest, reference: str) -> HttpResponse:
 @login_required
 @require_POST
 def hand_over(request: HttpRequest, reference: str) -> HttpResponse:
+    # The ID card presented or the pickup code from the resident's SMS: either proves who
+    # collects (`permit_hand_over` says which one it needs).
     id_number = request.POST.get("id_number", "")[:40]
+    pickup_code = request.POST.get("pickup_code", "")[:12]
     return _act(
         request,
         reference,
         lambda: casework.permit_hand_over(
-            user=request.user, reference=reference, id_number=id_number
+            user=request.user, reference=reference, id_number=id_number, pickup_code=pickup_code
         ),
         _("证件已发放"),
     )
