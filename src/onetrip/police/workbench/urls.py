@@ -37,6 +37,7 @@ urlpatterns = [
         name="appointment_no_show",
     ),
     path("coverage/", window_views.coverage, name="coverage"),
+    path("", include("onetrip.police.workbench.production_urls")),
     path("", include("onetrip.police.workbench.station_urls")),
     path("", include("onetrip.police.workbench.security_urls")),
     path("", include("onetrip.police.workbench.registration_urls")),
