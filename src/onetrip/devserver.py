@@ -92,6 +92,7 @@ def prepare(env: dict[str, str]) -> tuple[str, list[tuple[str, str]]]:
     steps = [
         _onetrip("portal", "ferry", "keygen"),
         _onetrip("police", "ferry", "keygen"),
+        _onetrip("police", "card_production", "keygen"),
         _onetrip("portal", "migrate", "--no-input", "-v", "0"),
         _onetrip("portal", "createcachetable"),
         _onetrip("police", "migrate", "--no-input", "-v", "0"),

@@ -42,13 +42,14 @@ class Stack:
     portal: str
     police: str
     sms: str
+    courier: str
     log: Path
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     var = tmp_path_factory.mktemp("var")
-    ports = {name: _free_port() for name in ("portal", "police", "sms")}
+    ports = {name: _free_port() for name in ("portal", "police", "sms", "courier")}
     env = {
         k: v
         for k, v in os.environ.items()
@@ -59,6 +60,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         ONETRIP_PORTAL_PORT=str(ports["portal"]),
         ONETRIP_POLICE_PORT=str(ports["police"]),
         ONETRIP_SMS_PORT=str(ports["sms"]),
+        ONETRIP_COURIER_PORT=str(ports["courier"]),
         ONETRIP_FERRY_POLL="0.3",
     )
     log = var / "up.log"
@@ -71,6 +73,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         portal=f"http://127.0.0.1:{ports['portal']}",
         police=f"http://127.0.0.1:{ports['police']}",
         sms=f"http://127.0.0.1:{ports['sms']}",
+        courier=f"http://127.0.0.1:{ports['courier']}",
         log=log,
     )
     try:

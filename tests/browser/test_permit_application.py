@@ -4,14 +4,20 @@ applies with a photo and two proofs; the station's reviewer returns it for one i
 exactly that item and resubmits, the reviewer passes it, and she reads "预审通过" on the page
 and in the SMS. Then a clerk's day at the window (ZJ-16, WF-2): the clerk scans the reference,
 takes the case, checks the originals and accepts it with a receipt PDF, the reviewer reviews,
-the approver (a third officer: four eyes) approves and the permit is issued, the card comes
-back and is handed over against her ID card; she sees each step and gets each SMS."""
+the approver (a third officer: four eyes) approves and the permit is issued. She asks for the
+card to be posted; the clerk sends the day's production batch to the bureau and imports its
+return; the courier takes the card and she follows it to "已签收" (issue 13); she sees each step
+and gets each SMS."""
 
 from __future__ import annotations
 
 import io
+import json
 import re
+import tempfile
 import time
+import urllib.request
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -26,6 +32,7 @@ pytestmark = pytest.mark.browser
 
 PHONE = DEMO_RESIDENT.phone
 NOTICE_TEXT = "未查到该房屋的租赁登记备案信息，请上传租赁登记备案证明"
+POSTAL_ADDRESS = "杭州市西湖区文三路 90 号 东部软件园 3 号楼前台"
 CROSSING = 15.0  # seconds a change may take to cross the ferry on a slow machine
 
 
@@ -234,6 +241,16 @@ def test_a_permit_application_is_returned_fixed_and_passes(stack, browser, tmp_p
     _the_one_visit(stack, browser, resident, reviewer, reference)
 
 
+def _courier_control(stack, path: str, body: dict) -> None:
+    request = urllib.request.Request(
+        stack.courier + path,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        assert answer.status in (200, 202)
+
+
 def _station_step(page, button: str, done: str) -> None:
     with page.expect_navigation():
         page.click(button)
@@ -284,16 +301,63 @@ def _the_one_visit(stack, browser, resident, reviewer, reference: str) -> None:
     assert re.fullmatch(r"\d{17}", permit_number)
     _resident_sees(stack, resident, reference, "已审批", approved)
 
-    # The card goes to production, comes back, and is handed over to her only.
-    clerk.goto(f"{stack.police}/station/{reference}/")
-    _station_step(clerk, "#take", "已接办")
-    _station_step(clerk, "#production", "已送制证")
-    _station_step(clerk, "#arrived", "证件已到所")
-    _station_step(clerk, "#take", "已接办")
-    clerk.fill("#hand-id", DEMO_RESIDENT.id_number)
-    _station_step(clerk, "#hand-over", "证件已发放")
-    collected = time.monotonic()
-    _resident_sees(stack, resident, reference, "已领取", collected)
+    # Before the card is made she asks for it to be posted to her workplace instead.
+    resident.goto(f"{stack.portal}/permit/applications/{reference}/")
+    with resident.expect_navigation():
+        resident.click("#change-delivery")
+    resident.select_option("#delivery", "post")
+    resident.fill("#postal_address", POSTAL_ADDRESS)
+    with resident.expect_navigation():
+        resident.click("#submit-delivery")
+    expect(resident.locator("#delivery-pending")).to_be_visible()
+    asked = time.monotonic()
+    reload_until(resident, "已按您的申请变更", since=asked, timeout=CROSSING, within="#delivery")
+    expect(resident.locator("#delivery-method")).to_have_attribute("data-method", "post")
+
+    # The clerk gathers the day's production batch, exports its signed file for the bureau
+    # and imports the bureau's return: printed.
+    clerk.goto(f"{stack.police}/production/")
+    expect(clerk.locator("#waiting")).to_contain_text(reference)
+    _station_step(clerk, "#assemble", "已组批")
+    _station_step(clerk, "#export", "制证文件已生成")
+    download = clerk.context.request.get(stack.police + clerk.get_attribute("#download", "href"))
+    assert download.status == 200
+    with zipfile.ZipFile(io.BytesIO(download.body())) as bundle:
+        names = bundle.namelist()
+        assert {"manifest.json", "cards.csv"} <= set(names), names
+        assert f"photos/{permit_number}.jpg" in names
+        assert permit_number in bundle.read("cards.csv").decode("utf-8-sig")
+    returned = Path(tempfile.mkdtemp()) / "return.csv"
+    returned.write_text(f"permit_number,result,reason\n{permit_number},printed,\n", "utf-8")
+    clerk.goto(f"{stack.police}/production/")
+    clerk.set_input_files("#return-file", str(returned))
+    with clerk.expect_navigation():
+        clerk.click("#import")
+    expect(clerk.locator("[role=status]").first).to_be_visible()
+    printed = time.monotonic()
+
+    # The card is posted at once: she sees the courier's tracking number, then its journey.
+    resident.goto(f"{stack.portal}/permit/applications/{reference}/")
+    reload_until(resident, "已寄出", since=printed, timeout=CROSSING, within="#delivery-stage")
+    tracking = resident.inner_text("#tracking-number").strip()
+    assert re.fullmatch(r"CN\d{12}", tracking), tracking
+    assert any(tracking in m["text"] for m in sms(stack, tracking, phone=PHONE))
+    _courier_control(
+        stack,
+        "/_control/advance",
+        {
+            "tracking_number": tracking,
+            "script": ["picked_up", "in_transit", "out_for_delivery", "delivered"],
+            "delay": 0.2,
+        },
+    )
+    sent = time.monotonic()
+    reload_until(resident, "已签收", since=sent, timeout=CROSSING, within="#delivery-stage")
+    _resident_sees(stack, resident, reference, "已签收", sent)
+    expect(resident.locator("#tracking-events li")).to_have_count(4)
+    expect(resident.locator("#tracking-events li").first).to_have_attribute(
+        "data-status", "delivered"
+    )
     texts = [m["text"] for m in sms(stack, reference, phone=PHONE)]
-    for words in ("已由", "审批通过", "已制作完成", "已领取"):
+    for words in ("已由", "审批通过", tracking, "已签收"):
         assert any(words in t for t in texts), (words, texts)

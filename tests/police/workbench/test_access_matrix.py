@@ -540,6 +540,8 @@ PUBLIC: dict[str, str] = {
     "login/code/": "log-in, second factor",
     "login/enrol/": "log-in, authenticator enrolment",
     "logout/": "log-out",
+    "courier/callbacks/": "the courier's status callbacks, proved by their HMAC signature "
+    "(tests/police/delivery/test_courier_flow.py)",
     "api/v1/": "the API's root",
     "api/v1/openapi.json": "the API's published document",
     "api/v1/docs": "the API's document page",
