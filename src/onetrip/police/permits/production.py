@@ -24,6 +24,7 @@ import hashlib
 import io
 import json
 import logging
+import math
 import re
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -36,7 +37,20 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import F, QuerySet
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from onetrip.common.db import atomic_for
@@ -49,6 +63,7 @@ from onetrip.ferry.protocol.signing import key_id_of
 from onetrip.police.accounts.models import Role, StaffProfile
 from onetrip.police.accounts.selectors import staff_profile
 from onetrip.police.audit.services import audit_actor, audit_read_personal_data, audit_record
+from onetrip.police.delivery.models import Shipment, ShipmentStatus
 from onetrip.police.delivery.services import delivery_emit
 from onetrip.police.stations.models import Station
 
@@ -1081,3 +1096,261 @@ def _failed(*, user: Any, case: PermitCase, batch: ProductionBatch, reason: str)
         detail={"batch": batch.number},
     )
     _delivery_emit(case=case, change="production_failed", user=user, reason=reason)
+
+
+# -- operations: where the cards are (reads) ----------------------------------------------------
+
+# The stages of a station's cards on the operations board, in the order a card passes them.
+STAGES: tuple[tuple[str, str], ...] = (
+    ("waiting_production", "待制证"),
+    ("in_production", "制证中"),
+    ("ready_for_pickup", "待领取"),
+    ("awaiting_courier", "待寄出"),
+    ("shipped", "已寄出"),
+    ("returned", "快递退回待领取"),
+    ("delivered", "已签收"),
+)
+BOARD_ROLES = BATCH_ROLES
+OVERSEEING_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.CITY_ADMIN})
+BOARD_MAX_ROWS = 500
+BOARD_DELIVERED_DAYS = 30
+PERIOD_MAX_DAYS = 366
+_SHIPPED = ("created", "picked_up", "in_transit", "out_for_delivery", "failed_attempt")
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    reference: str
+    permit_number: str
+    stage: str
+    since: dt.datetime | None
+    days: int | None
+    uncollected: bool
+    alarmed: bool
+    tracking_number: str
+
+
+@dataclass
+class Board:
+    station: Station
+    counts: dict[str, int]
+    rows: list[BoardRow]
+    uncollected: int
+    alarmed: int
+    uncollected_days: int
+
+
+def operations_station_for(*, user: Any, station_code: str = "") -> Station:
+    """The station whose board `user` sees: their own (clerk, station administrator), or one
+    in their scope by code (district and city administrators); 404 outside it, 403 for other
+    roles."""
+    profile = _profile(user)
+    if profile is not None and profile.role in BOARD_ROLES and profile.station is not None:
+        if station_code and station_code != profile.station.code:
+            raise NotFound("station_not_found", "未找到该派出所", "Station not found")
+        return profile.station
+    if profile is None or profile.role not in OVERSEEING_ROLES:
+        raise PermitError(
+            "role_cannot_see_cards",
+            "您的岗位无权查看证件流转情况",
+            "Your role may not see where the cards are",
+            status=403,
+        )
+    station = Station.objects.filter(code=station_code.strip()[:20]).first()
+    if station is None or (
+        profile.role == Role.DISTRICT_ADMIN and station.district_code != profile.district_code
+    ):
+        raise NotFound("station_not_found", "未找到该派出所", "Station not found")
+    return station
+
+
+def operations_station_board(*, station: Station) -> Board:
+    """A station's cards by stage with each card's age in its stage; cards ready longer than
+    ONETRIP_CARD_UNCOLLECTED_DAYS and shipments whose order is alarmed are marked. A fixed
+    number of queries however many cards: the stage is computed in the database."""
+    now = timezone.now()
+    uncollected_days = int(settings.ONETRIP_CARD_UNCOLLECTED_DAYS)
+    latest = (
+        Shipment.objects.filter(case=OuterRef("pk"))
+        .exclude(status=ShipmentStatus.CANCELLED)
+        .order_by("-created_at", "-id")
+    )
+    cards = (
+        PermitCase.objects.filter(station=station)
+        .filter(
+            Q(status=PermitStatus.APPROVED, task=Task.PRODUCE)
+            | Q(status__in=[PermitStatus.IN_PRODUCTION, PermitStatus.READY])
+            | Q(
+                status=PermitStatus.DELIVERED,
+                permit__handed_over_at__gte=now - dt.timedelta(days=BOARD_DELIVERED_DAYS),
+            )
+        )
+        .annotate(
+            ship_status=Subquery(latest.values("status")[:1]),
+            ship_since=Subquery(latest.values("updated_at")[:1]),
+            ship_alarmed=Subquery(latest.values("alarmed_at")[:1]),
+            ship_tracking=Subquery(latest.values("tracking_number")[:1]),
+        )
+        .annotate(
+            stage=Case(
+                When(status=PermitStatus.APPROVED, then=Value("waiting_production")),
+                When(status=PermitStatus.IN_PRODUCTION, then=Value("in_production")),
+                When(status=PermitStatus.DELIVERED, then=Value("delivered")),
+                When(ship_status__in=_SHIPPED, then=Value("shipped")),
+                When(delivery="post", then=Value("awaiting_courier")),
+                When(ship_status=ShipmentStatus.RETURNED, then=Value("returned")),
+                default=Value("ready_for_pickup"),
+                output_field=CharField(),
+            )
+        )
+    )
+    counts = dict.fromkeys((code for code, _label in STAGES), 0)
+    for row in cards.values("stage").annotate(n=Count("id")).order_by():
+        counts[row["stage"]] = row["n"]
+    page = cards.values(
+        "reference",
+        "stage",
+        "task_since",
+        "ship_since",
+        "ship_alarmed",
+        "ship_tracking",
+        "permit__permit_number",
+        "permit__handed_over_at",
+    ).order_by("task_since", "id")[:BOARD_MAX_ROWS]
+    rows = []
+    for row in page:
+        stage = row["stage"]
+        since = {
+            "shipped": row["ship_since"],
+            "delivered": row["permit__handed_over_at"],
+        }.get(stage, row["task_since"])
+        days = (now - since).days if since else None
+        rows.append(
+            BoardRow(
+                reference=row["reference"],
+                permit_number=row["permit__permit_number"] or "",
+                stage=stage,
+                since=since,
+                days=days,
+                uncollected=stage in ("ready_for_pickup", "returned")
+                and days is not None
+                and days > uncollected_days,
+                alarmed=row["ship_alarmed"] is not None
+                and stage in ("awaiting_courier", "shipped"),
+                tracking_number=row["ship_tracking"] or "",
+            )
+        )
+    order = [code for code, _label in STAGES]
+    rows.sort(key=lambda r: (order.index(r.stage), -(r.days or 0)))
+    return Board(
+        station=station,
+        counts=counts,
+        rows=rows,
+        uncollected=sum(1 for r in rows if r.uncollected),
+        alarmed=sum(1 for r in rows if r.alarmed),
+        uncollected_days=uncollected_days,
+    )
+
+
+@dataclass(frozen=True)
+class DistrictFigures:
+    district_code: str
+    delivered: int
+    returned: int
+    success_rate: float | None  # delivered / (delivered + returned)
+    median_days: float | None  # approval to delivery
+    p90_days: float | None
+
+
+def operations_districts_for(*, user: Any) -> list[str] | None:
+    """District codes `user` may see figures of; None is the whole city; 403 for others."""
+    profile = _profile(user)
+    if profile is not None and profile.role == Role.CITY_ADMIN:
+        return None
+    if profile is not None and profile.role == Role.DISTRICT_ADMIN and profile.district_code:
+        return [profile.district_code]
+    raise PermitError(
+        "role_cannot_see_figures",
+        "只有市局或分局管理员可以查看证件送达统计",
+        "Only city and district administrators see the delivery figures",
+        status=403,
+    )
+
+
+def operations_check_period(*, start: dt.date, end: dt.date) -> None:
+    if end < start or (end - start).days >= PERIOD_MAX_DAYS:
+        raise PermitError(
+            "period_invalid",
+            f"统计期间须起止有序，且不超过{PERIOD_MAX_DAYS}天",
+            f"The period must run forward and span at most {PERIOD_MAX_DAYS} days",
+            field="start",
+        )
+
+
+def _percentile(values: Sequence[float], share: float) -> float:
+    """Nearest rank: the smallest value with at least `share` of the values at or below it."""
+    return values[max(0, math.ceil(share * len(values)) - 1)]
+
+
+def _median(values: Sequence[float]) -> float:
+    middle = len(values) // 2
+    if len(values) % 2:
+        return values[middle]
+    return (values[middle - 1] + values[middle]) / 2
+
+
+def operations_city_figures(*, user: Any, start: dt.date, end: dt.date) -> list[DistrictFigures]:
+    """Per district over [start, end] (local days): cards delivered by courier, shipments
+    returned, the delivery success rate, and the days from approval to delivery (median, p90).
+    Two queries whatever the number of cards: counts and durations come from the database."""
+    districts = operations_districts_for(user=user)
+    operations_check_period(start=start, end=end)
+    zone = timezone.get_current_timezone()
+    since = dt.datetime.combine(start, dt.time.min, tzinfo=zone)
+    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    delivered = ResidencePermit.objects.filter(
+        case__status=PermitStatus.DELIVERED,
+        handed_over_at__gte=since,
+        handed_over_at__lt=until,
+        case__approved_at__isnull=False,
+    )
+    returned = Shipment.objects.filter(
+        status=ShipmentStatus.RETURNED, updated_at__gte=since, updated_at__lt=until
+    )
+    if districts is not None:
+        delivered = delivered.filter(station__district_code__in=districts)
+        returned = returned.filter(case__station__district_code__in=districts)
+    durations: dict[str, list[float]] = {}
+    rows = (
+        delivered.annotate(
+            took=ExpressionWrapper(
+                F("handed_over_at") - F("case__approved_at"), output_field=DurationField()
+            )
+        )
+        .order_by("station__district_code", "took")
+        .values_list("station__district_code", "took")
+    )
+    for code, took in rows:
+        durations.setdefault(code, []).append(took.total_seconds() / 86400)
+    returned_by = dict(
+        returned.values("case__station__district_code")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("case__station__district_code", "n")
+    )
+    codes = sorted(set(durations) | set(returned_by) | set(districts or ()))
+    figures = []
+    for code in codes:
+        days = durations.get(code, [])
+        done, back = len(days), int(returned_by.get(code, 0))
+        figures.append(
+            DistrictFigures(
+                district_code=code,
+                delivered=done,
+                returned=back,
+                success_rate=done / (done + back) if done + back else None,
+                median_days=round(_median(days), 1) if days else None,
+                p90_days=round(_percentile(days, 0.9), 1) if days else None,
+            )
+        )
+    return figures

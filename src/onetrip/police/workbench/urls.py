@@ -38,6 +38,7 @@ urlpatterns = [
     ),
     path("coverage/", window_views.coverage, name="coverage"),
     path("", include("onetrip.police.workbench.production_urls")),
+    path("", include("onetrip.police.workbench.operations_urls")),
     path("", include("onetrip.police.workbench.station_urls")),
     path("", include("onetrip.police.workbench.security_urls")),
     path("", include("onetrip.police.workbench.registration_urls")),
