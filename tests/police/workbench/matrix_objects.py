@@ -189,6 +189,21 @@ def _permit_at(step: str) -> Callable[[World], dict[str, str]]:
     return make
 
 
+def _batch(world: World) -> dict[str, str]:
+    """A production batch of 北山, exported: its approved card gathered and its file made."""
+    from onetrip.police.permits.production import (
+        production_batch_assemble,
+        production_batch_export,
+    )
+
+    world.params("case_produce")
+    clerk = world.pipeline_staff(Role.WINDOW_CLERK)
+    batch = production_batch_assemble(user=clerk)
+    production_batch_export(user=clerk, number=batch.number)
+    world.references.add(batch.number)
+    return {"number": batch.number}
+
+
 def _window(world: World) -> dict[str, str]:
     from tests.police.windows.conftest import BEISHAN_WINDOW
 
@@ -232,6 +247,7 @@ MAKERS: dict[str, Callable[[World], dict[str, str]]] = {
     "declaration": _declaration,
     "registration": _registration,
     **{step: _permit_at(step) for step in PERMIT_STEPS},
+    "batch": _batch,
     "window": _window,
     "appointment": _appointment,
     "quarantine": _quarantine,

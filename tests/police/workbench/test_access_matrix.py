@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from onetrip.common.errors import ApplicationError
 from onetrip.police.accounts.models import Role
+from onetrip.police.permits.production import production_key_generate
 from tests.fixtures import BEISHAN_COMMUNITY
 
 from .matrix_objects import ANONYMOUS, STAFF_TARGET, Principal, World, id_number
@@ -64,6 +65,11 @@ REVIEWS = frozenset({REVIEWER, STATION_ADMIN})
 APPROVES = frozenset({APPROVER, STATION_ADMIN})
 # Windows and their calendars: managed by the station administrator, overseen above.
 WINDOW_READ = frozenset({STATION_ADMIN, DISTRICT, CITY})
+# Who sees a station's cards in production and on their way: its window, and the overseers.
+CARD_BOARD = frozenset({CLERK, STATION_ADMIN, DISTRICT, CITY})
+# A station's batch is its own staff's to see: those without production work are refused, and
+# nobody outside the station learns that it exists.
+STATION_STAFF = frozenset({REVIEWER, APPROVER, FIELD})
 # Who finds a case waiting for acceptance in the acceptance queue.
 ACCEPT_QUEUE = frozenset({CLERK, STATION_ADMIN, DISTRICT, CITY})
 
@@ -335,6 +341,42 @@ MATRIX: list[Entry] = [
         body={"id_number": id_number(107)},
     ),
     R("GET", "station/<str:reference>/receipt.pdf", PERMIT_READ, obj="case_review"),
+    # -- the card: production batches at the station, its way to the resident (issue 13) ---------
+    R(
+        "GET",
+        "production/",
+        AT_WINDOW,
+        refuse=others(AT_WINDOW),
+        seed=("case_produce",),
+        seen_by=AT_WINDOW,
+    ),
+    R("POST", "production/assemble/", AT_WINDOW, refuse=others(AT_WINDOW), body={}, shown=True),
+    R("POST", "production/import/", AT_WINDOW, refuse=others(AT_WINDOW), body={}, shown=True),
+    R("GET", "production/batches/<str:number>/", AT_WINDOW, refuse=STATION_STAFF, obj="batch"),
+    R(
+        "POST",
+        "production/batches/<str:number>/export/",
+        AT_WINDOW,
+        refuse=STATION_STAFF,
+        obj="batch",
+        body={},
+    ),
+    R(
+        "GET",
+        "production/batches/<str:number>/download/",
+        AT_WINDOW,
+        refuse=STATION_STAFF,
+        obj="batch",
+    ),
+    R(
+        "GET",
+        "operations/cards/",
+        CARD_BOARD,
+        refuse=others(CARD_BOARD),
+        seed=("case_produce",),
+        seen_by=AT_WINDOW,
+    ),
+    R("GET", "operations/delivery/", {DISTRICT, CITY}, refuse=others({DISTRICT, CITY})),
     # -- staff security (MLPS-3, MLPS-10): one's own, then each administrator's duty -------------
     R("GET", "security/password/", EVERYONE),
     R("POST", "security/password/", EVERYONE, body={}),
@@ -625,6 +667,8 @@ def test_every_entry_names_real_roles_and_objects():
 @pytest.fixture
 def world(beishan, hubin, settings, tmp_path) -> World:
     settings.ONETRIP_FILES_DIR = tmp_path / "files"
+    settings.ONETRIP_CARD_PRODUCTION_KEY = str(tmp_path / "keys" / "card-production.key")
+    production_key_generate()
     w = World(beishan=beishan, hubin=hubin)
     w.log_in_everyone()
     return w

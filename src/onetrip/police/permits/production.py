@@ -253,7 +253,24 @@ def production_batches_for_staff(*, user: Any, limit: int = 30) -> list[Producti
     )
 
 
+def production_batch_check_visible(*, user: Any, number: str) -> None:
+    """A batch is another station's business: outside the user's own station it is not found,
+    whatever the role, as every object of another station is; inside it, a member of staff
+    without production work is refused."""
+    profile = _profile(user)
+    station_id = profile.station_id if profile is not None else None
+    if (
+        station_id is None
+        or not ProductionBatch.objects.filter(
+            station_id=station_id, number=number.strip()[:40]
+        ).exists()
+    ):
+        raise ProductionBatchNotFound()
+    production_station_for(user=user)
+
+
 def production_batch_get_for_staff(*, user: Any, number: str) -> ProductionBatch:
+    production_batch_check_visible(user=user, number=number)
     station = production_station_for(user=user)
     batch = (
         ProductionBatch.objects.select_related("station", "exported_by")
@@ -523,6 +540,7 @@ def _delivery_emit(*, case: PermitCase, change: str, user: Any, reason: str = ""
 def production_batch_export(*, user: AbstractBaseUser, number: str) -> ProductionBatch:
     """Export an open batch: build and sign the bureau's file, keep it encrypted, and move every
     card of the batch to "in production", audited as a read of the card data."""
+    production_batch_check_visible(user=user, number=number)
     station = production_station_for(user=user)
     now = timezone.now()
     with atomic_for(PermitCase, durable=True):
@@ -1138,6 +1156,24 @@ class Board:
     uncollected: int
     alarmed: int
     uncollected_days: int
+
+
+def operations_oversees(*, user: Any) -> bool:
+    """Whether `user` oversees stations (district or city administrator) rather than works at
+    one."""
+    profile = _profile(user)
+    return profile is not None and profile.role in OVERSEEING_ROLES and profile.station is None
+
+
+def operations_stations_for(*, user: Any) -> list[Station]:
+    """The stations whose boards an overseer may open: their district's, or the city's."""
+    districts = operations_districts_for(user=user)
+    stations = Station.objects.order_by("district_code", "code").only(
+        "code", "name", "district_code"
+    )
+    if districts is not None:
+        stations = stations.filter(district_code__in=districts)
+    return list(stations)
 
 
 def operations_station_for(*, user: Any, station_code: str = "") -> Station:

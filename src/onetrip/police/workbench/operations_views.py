@@ -13,7 +13,7 @@ import datetime as dt
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -28,6 +28,10 @@ DEFAULT_PERIOD_DAYS = 30
 @login_required
 @require_GET
 def cards(request: HttpRequest) -> HttpResponse:
+    """A station's board. An overseer who has not named a station starts from the figures of
+    their districts, where each station is one choice away."""
+    if not request.GET.get("station") and production.operations_oversees(user=request.user):
+        return redirect("workbench:operations_city")
     try:
         station = production.operations_station_for(
             user=request.user, station_code=request.GET.get("station", "")
@@ -78,6 +82,7 @@ def city(request: HttpRequest) -> HttpResponse:
         if exc.status == 403:
             raise PermissionDenied(exc.message) from exc
         errors = [exc.message]
+    stations = production.operations_stations_for(user=request.user)
     names = {d.code: d.name for d in divisions.districts(include_retired=True)}
     return render(
         request,
@@ -86,6 +91,7 @@ def city(request: HttpRequest) -> HttpResponse:
             "start": start,
             "end": end,
             "errors": errors,
+            "stations": stations,
             "figures": [
                 {"f": f, "name": names.get(f.district_code, f.district_code)} for f in figures
             ],

@@ -131,11 +131,12 @@ def assemble(request: HttpRequest) -> HttpResponse:
 
 
 def _batch(request: HttpRequest, number: str) -> ProductionBatch:
-    _station(request)
     try:
         return production.production_batch_get_for_staff(user=request.user, number=number)
     except production.ProductionBatchNotFound as exc:
         raise Http404(exc.message) from exc
+    except ApplicationError as exc:
+        raise PermissionDenied(exc.message) from exc
 
 
 def _render_batch(
