@@ -18,7 +18,7 @@ from onetrip.police.permits import casework
 from onetrip.police.permits.errors import PermitError
 from onetrip.police.permits.models import PermitCase
 
-from .conftest import changes, delivery_messages, in_production
+from .conftest import REF, changes, delivery_messages, in_production
 from .helpers import advance, arrive, deliver_callbacks, post_callback, shipment
 
 pytestmark = pytest.mark.django_db(databases=["default", "police"])
@@ -110,8 +110,11 @@ def test_wf2_duplicated_and_reordered_callbacks_apply_once_and_never_go_back(
     assert ShipmentEvent.objects.count() == 4
     told = Counter(changes())
     assert (told["shipped"], told["delivered"]) == (1, 1)
-    # The late ones are on the list but moved nothing, and told nobody.
-    assert told["courier_update"] == 1
+    # The late ones moved nothing and brought no SMS-worthy change, but each reached the
+    # resident's tracking list (a courier_update beside the one of the card at the station).
+    assert told["courier_update"] == 1 + 3
+    last = delivery_messages(REF)[-1]
+    assert last["stage"] == "delivered" and len(last["events"]) == 4
     # The same again, all of it: acknowledged, nothing new.
     again = [post_callback(h, b).json()["result"] for h, b in sent]
     assert set(again) == {"duplicate"}
@@ -123,6 +126,9 @@ def test_wf2_a_late_callback_is_kept_on_the_list_and_moves_nothing(courier, trap
     answers = [r.json()["result"] for r in deliver_callbacks(trap)]
     assert answers == ["applied", "recorded"]
     assert shipment().status == "out_for_delivery"
+    last = delivery_messages(REF)[-1]
+    assert last["stage"] == "out_for_delivery"
+    assert {e["status"] for e in last["events"]} == {"in_transit", "out_for_delivery"}
 
 
 def test_mlps_a_forged_or_malformed_callback_is_refused_and_changes_nothing(courier, trap, shipped):

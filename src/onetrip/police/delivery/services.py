@@ -498,8 +498,8 @@ def _moves_forward(shipment: Shipment, event: ShipmentEvent, new: ShipmentStatus
 
 def courier_event_apply(*, event: CourierEvent) -> str:
     """Apply one verified courier callback, exactly once: "applied", "recorded" (kept on the
-    tracking list, status unchanged: late or out of order) or "duplicate" (its event id was
-    seen: nothing changes).
+    tracking list and sent on to the resident's, status unchanged: late or out of order) or
+    "duplicate" (its event id was seen: nothing changes).
 
     Under the case's and then the shipment's row lock, so two deliveries of one callback, or
     callbacks racing each other, are applied one after the other and a repeat finds its event
@@ -543,6 +543,10 @@ def courier_event_apply(*, event: CourierEvent) -> str:
                 event.status,
                 shipment.status,
             )
+            if shipment.status not in (ShipmentStatus.PENDING, ShipmentStatus.CANCELLED):
+                # The resident's tracking list shows every event the courier reported, late
+                # ones included; the stage stays where it is and no SMS goes with it.
+                delivery_emit(case=case, change="courier_update", actor=COURIER_ACTOR)
             return "recorded"
         shipment.status = new
         shipment.save(update_fields=["status", "updated_at"])
