@@ -72,10 +72,28 @@ DELIVERY_CHANGE_LABELS: dict[str, str] = {
     "address_change_refused": gettext_lazy("证件已寄出，地址无法变更"),
 }
 DeliveryMethod = Literal["pickup", "post"]
+# What the courier reported, as the resident's tracking list names it.
+TrackingStatus = Literal[
+    "picked_up",
+    "in_transit",
+    "out_for_delivery",
+    "delivered",
+    "failed_attempt",
+    "returned_to_sender",
+]
+TRACKING_STATUS_LABELS: dict[str, str] = {
+    "picked_up": gettext_lazy("快递已揽收"),
+    "in_transit": gettext_lazy("运输中"),
+    "out_for_delivery": gettext_lazy("派送中"),
+    "delivered": gettext_lazy("已签收"),
+    "failed_attempt": gettext_lazy("投递未成功，将再次派送"),
+    "returned_to_sender": gettext_lazy("已退回派出所"),
+}
 
 check_vocabularies(
     (DeliveryStage, DELIVERY_STAGE_LABELS),
     (DeliveryChange, DELIVERY_CHANGE_LABELS),
+    (TrackingStatus, TRACKING_STATUS_LABELS),
 )
 
 
@@ -85,14 +103,7 @@ class TrackingEventV1(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     at: dt.datetime
-    status: Literal[
-        "picked_up",
-        "in_transit",
-        "out_for_delivery",
-        "delivered",
-        "failed_attempt",
-        "returned_to_sender",
-    ]
+    status: TrackingStatus
     detail: str = Field(default="", max_length=200)
 
 

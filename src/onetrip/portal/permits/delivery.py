@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
 
 from onetrip.common.db import atomic_for
 from onetrip.contracts.delivery import (
     DELIVERY_CHANGE_LABELS,
     DELIVERY_STAGE_LABELS,
+    TRACKING_STATUS_LABELS,
     PermitDeliveryAddressChangeV1,
     PermitDeliveryChangedV1,
     TrackingEventV1,
@@ -89,18 +89,6 @@ if not CHANGEABLE_STAGES.issubset(DELIVERY_STAGE_LABELS):
     raise ImportError("CHANGEABLE_STAGES names a stage the contract does not know")
 
 # The courier's events as the resident reads them. The contract has the codes only.
-TRACKING_STATUS_LABELS: dict[str, Any] = {
-    "picked_up": gettext_lazy("快递已揽收"),
-    "in_transit": gettext_lazy("运输中"),
-    "out_for_delivery": gettext_lazy("派送中"),
-    "delivered": gettext_lazy("已签收"),
-    "failed_attempt": gettext_lazy("投递未成功，将再次派送"),
-    "returned_to_sender": gettext_lazy("已退回派出所"),
-}
-if set(TRACKING_STATUS_LABELS) != set(
-    TrackingEventV1.model_fields["status"].annotation.__args__  # type: ignore[union-attr]
-):
-    raise ImportError("TRACKING_STATUS_LABELS differs from the contract's tracking statuses")
 
 
 # --- The police zone's snapshot --------------------------------------------------------------
