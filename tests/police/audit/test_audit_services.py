@@ -126,8 +126,17 @@ def test_the_event_commits_with_the_business_change(append):
         {"note": "called 13800138000"},
         {"fields": ["phone", {"old": "13912345678"}]},
         {"11010519491231002X": 1},
+        {"note": "tel:13800138000;"},
+        {"note": "证件11010519491231002X"},
     ],
-    ids=["id-number", "mobile-in-text", "nested-mobile", "id-number-as-key"],
+    ids=[
+        "id-number",
+        "mobile-in-text",
+        "nested-mobile",
+        "id-number-as-key",
+        "mobile-after-punctuation",
+        "id-number-after-chinese",
+    ],
 )
 def test_detail_refuses_what_looks_like_personal_data(detail):
     with pytest.raises(ValueError, match="ids and field names only"):
@@ -142,7 +151,10 @@ def test_detail_refuses_what_looks_like_personal_data(detail):
         {"case_no": "JZ3301-2025-000123"},
         {"masked": "3301**********123X", "phone": "138****8000"},
         {"batch": 20250101000001234567},
+        {"event_id": "ev-9ba18135077944d2ae4f109ad9af88e3"},
+        {"tracking_number": "CN13812345678"},
     ],
+    ids=["field-names", "case-number", "masked", "long-number", "hex-token", "prefixed-number"],
 )
 def test_detail_accepts_ids_field_names_and_masked_values(detail):
     audit_record(actor="system", action="x.y", object_type="x", object_id="1", detail=detail)

@@ -43,7 +43,9 @@ M = TypeVar("M", bound=models.Model)
 
 SYSTEM_ACTOR = "system"
 
-_DIGIT_RUN = re.compile(r"\d+[Xx]?")
+# A run glued to letters is part of an opaque token (a hex digest, "CN2067…"), not a number a
+# person would write; only runs standing alone are checked.
+_DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])\d+[Xx]?(?![0-9A-Za-z])")
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 
 

@@ -554,7 +554,8 @@ def courier_event_apply(*, event: CourierEvent) -> str:
             actor=COURIER_ACTOR,
             action="delivery.courier_event",
             object_id=shipment.client_ref,
-            detail={"status": event.status, "event_id": event.event_id},
+            # The row's own id: the courier's event_id is its text, not ours to vouch for.
+            detail={"status": event.status, "shipment_event": recorded.pk},
         )
         if new == ShipmentStatus.DELIVERED:
             _delivered(case=case, at=event.at)
