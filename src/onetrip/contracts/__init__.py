@@ -1,6 +1,6 @@
 """Ferry message contracts: the only language the two zones share."""
 
-from . import booking, declarations, delivery, permits
+from . import booking, declarations, delivery, permits, reporting
 from .base import (
     Contract,
     contract_for,
@@ -22,5 +22,6 @@ __all__ = [
     "permits",
     "register",
     "register_upcaster",
+    "reporting",
     "upcast",
 ]
