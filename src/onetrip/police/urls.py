@@ -12,5 +12,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("courier/callbacks/", courier_callback, name="courier-callback"),
     path("", include("onetrip.police.accounts.urls")),
+    path("reporting/", include("onetrip.police.reporting.urls")),
     path("", include("onetrip.police.workbench.urls")),
 ]

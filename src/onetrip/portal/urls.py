@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("onetrip.portal.declarations.urls")),
     path("", include("onetrip.portal.permits.urls")),
     path("", include("onetrip.portal.booking.urls")),
+    path("org/", include("onetrip.portal.reporting.urls")),
     path("", include("onetrip.portal.windows.urls")),
     path("", include("onetrip.portal.accounts.urls")),
     path("", include("onetrip.portal.web.urls")),

@@ -22,6 +22,7 @@ POLICE_APPS = [
     "onetrip.police.permits",
     "onetrip.police.delivery",
     "onetrip.police.appointments",
+    "onetrip.police.reporting",
     "onetrip.police.ferrybox",
 ]
 INSTALLED_APPS = SHARED_APPS + POLICE_APPS

@@ -13,6 +13,7 @@ PORTAL_APPS = [
     "onetrip.portal.permits",
     "onetrip.portal.windows",
     "onetrip.portal.booking",
+    "onetrip.portal.reporting",
     "onetrip.portal.ferrybox",
 ]
 INSTALLED_APPS = SHARED_APPS + PORTAL_APPS

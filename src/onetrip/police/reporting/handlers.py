@@ -1,0 +1,1 @@
+"""Ferry messages the police zone applies for organisation reporting."""

@@ -1,0 +1,1 @@
+"""Ferry messages the portal applies for organisation reporting."""
