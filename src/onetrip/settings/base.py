@@ -135,7 +135,7 @@ SESSION_COOKIE_AGE = 60 * 60 * 8
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend",
-        "QUEUES": ["default", "sms"],
+        "QUEUES": ["default", "sms", "reporting"],
     }
 }
 
@@ -292,3 +292,9 @@ ONETRIP_BOOKING_HOLDS_PER_ADDRESS_PER_HOUR = int(
 )
 ONETRIP_BOOKING_CAPTCHA_AFTER_HOLDS = int(os.environ.get("ONETRIP_BOOKING_CAPTCHA_AFTER", "3"))
 ONETRIP_PORTAL_PUBLIC_URL = os.environ.get("ONETRIP_PORTAL_PUBLIC_URL", "http://127.0.0.1:8000")
+
+# Organisation reporting: the largest file and the most rows one import may hold (DESIGN §6:
+# files of up to 500,000 rows), and the most items of one API batch.
+ONETRIP_REPORT_MAX_BYTES = int(os.environ.get("ONETRIP_REPORT_MAX_BYTES", str(64 * 1024 * 1024)))
+ONETRIP_REPORT_MAX_ROWS = int(os.environ.get("ONETRIP_REPORT_MAX_ROWS", "500000"))
+ONETRIP_REPORT_API_MAX_ITEMS = int(os.environ.get("ONETRIP_REPORT_API_MAX_ITEMS", "5000"))
