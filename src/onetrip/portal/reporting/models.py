@@ -9,7 +9,6 @@ for the error report) stay here.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.db import models
@@ -230,6 +229,5 @@ class ImportCounter(models.Model):
     day = models.DateField(unique=True)
     last = models.IntegerField(default=0)
 
-
-def new_token_prefix() -> str:
-    return uuid.uuid4().hex[:10]
+    def __str__(self) -> str:
+        return f"ImportCounter {self.day}"
