@@ -101,7 +101,8 @@ class PersonSource(models.Model):
     """Who has told the register about a person: the person themself (a current residence
     declaration, no organisation) or an organisation; one row per person and source."""
 
-    # The unique (person, organisation) index serves look-ups by person.
+    # The unique (person, organisation) index serves look-ups by person; nothing looks sources
+    # up by organisation alone. Every index costs each of millions of inserts.
     person = models.ForeignKey(
         ReportedPerson, on_delete=models.CASCADE, related_name="sources", db_index=False
     )
@@ -112,6 +113,7 @@ class PersonSource(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="person_sources",
+        db_index=False,
     )
     first_reported_at = models.DateTimeField()
     last_reported_at = models.DateTimeField()
@@ -180,13 +182,19 @@ class ReportedStay(models.Model):
 
     person = models.ForeignKey(ReportedPerson, on_delete=models.PROTECT, related_name="stays")
     # Indexed by the unique (organisation, person, relation, started_on); the station by
-    # (station, reported_at). Every index costs each of millions of inserts.
+    # (station, reported_at); the house not at all (nothing looks stays up by their house). Every
+    # index costs each of millions of inserts.
     organisation = models.ForeignKey(
         ReportingOrganisation, on_delete=models.PROTECT, related_name="stays", db_index=False
     )
     relation = models.CharField(max_length=10, choices=PERSON_RELATION_CHOICES)
     house = models.ForeignKey(
-        RentalHouse, null=True, blank=True, on_delete=models.PROTECT, related_name="stays"
+        RentalHouse,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="stays",
+        db_index=False,
     )
     # The organisation's reference of the house, kept so a house reported after its tenant is
     # linked when it arrives.
