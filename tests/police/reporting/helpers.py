@@ -45,9 +45,11 @@ BEISHAN_EAST = "330106002002"  # 北山东社区, also 北山派出所
 HUBIN_COMMUNITY = "330102003001"  # 湖滨社区, 湖滨派出所 in 上城区
 
 
-def id_number(serial: int, birth: str = "19900101") -> str:
-    """A valid GB 11643 number of 西湖区 with its check character."""
-    body = f"330106{birth}{serial:03d}"
+def id_number(serial: int) -> str:
+    """A valid GB 11643 number of 西湖区 with its check character: born 1990-01-01 for
+    serials up to 999, a day later for each thousand after."""
+    birth = dt.date(1990, 1, 1) + dt.timedelta(days=serial // 1000)
+    body = f"330106{birth:%Y%m%d}{serial % 1000:03d}"
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
     return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
 

@@ -127,3 +127,46 @@ def insert_rows(
             if returning:
                 found.extend(tuple(r) for r in cursor.fetchall())
     return found
+
+
+def update_rows(
+    model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Set `fields` of many rows of `model`'s table in one statement: each row is the primary
+    key followed by the values of `fields` (`UPDATE … FROM` a list of values, SQLite 3.33+ and
+    PostgreSQL). `QuerySet.bulk_update` writes a CASE per field and, on SQLite, one statement per
+    124 rows of 7 fields."""
+    if not rows:
+        return
+    connection = _connection(model)
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    pk = quote(str(model._meta.pk.column))
+    columns = [quote(_column(model, name)) for name in fields]
+    if connection.vendor == "postgresql":
+        types = [model._meta.pk.db_type(connection)] + [
+            model._meta.get_field(name).db_type(connection)  # type: ignore[union-attr]
+            for name in fields
+        ]
+        names = ["k", *(f"v{i}" for i in range(len(fields)))]
+        arrays = ", ".join(f"%b::{kind}[]" for kind in types)
+        sets = ", ".join(f"{c} = v.{n}" for c, n in zip(columns, names[1:], strict=True))
+        sql = (
+            f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS v({', '.join(names)}) "  # noqa: S608
+            f"WHERE {table}.{pk} = v.k"
+        )
+        with _binary_cursor(connection) as cursor:
+            cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+        return
+    one = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
+    sets = ", ".join(f"{c} = v.column{i + 2}" for i, c in enumerate(columns))
+    per_statement = max(1, MAX_PARAMETERS // (len(fields) + 1))
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            part = rows[start : start + per_statement]
+            sql = (
+                f"UPDATE {table} SET {sets} FROM (VALUES "  # noqa: S608 (model names)
+                + ", ".join([one] * len(part))
+                + f") AS v WHERE {table}.{pk} = v.column1"
+            )
+            cursor.execute(sql, [value for row in part for value in row])

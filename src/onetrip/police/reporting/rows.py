@@ -40,7 +40,7 @@ from onetrip.police.permits.clock import WorkingCalendar
 from onetrip.police.register.models import CURRENT_STATUSES, ResidenceDeclaration
 from onetrip.police.stations.models import StationStreet
 
-from .bulk import insert_rows
+from .bulk import insert_rows, update_rows
 from .deadlines import city_working_calendar, report_due_on
 from .models import (
     ConflictKind,
@@ -112,6 +112,16 @@ HOUSE_FIELDS = (
     "row",
     "first_reported_at",
     "last_reported_at",
+)
+CONFLICT_FIELDS = (
+    "person",
+    "station",
+    "stay",
+    "kind",
+    "detail",
+    "sources",
+    "created_at",
+    "resolution",
 )
 SOURCE_FIELDS = (
     "person",
@@ -718,19 +728,23 @@ class _Apply:
             for stay in new:
                 key = (person_ids[stay.person_hash], stay.relation, stay.started_on.isoformat())
                 stay.pk = by_key[key]
-        if known.closing:
-            ReportedStay.objects.bulk_update(
-                [
-                    ReportedStay(
-                        pk=stay.pk,
-                        ended_reported_at=self.message.reported_at,
-                        ended_import_reference=reference,
-                        **(stay.ended or {}),
-                    )
-                    for stay in known.closing
-                ],
-                list(ENDED_FIELDS),
-            )
+        update_rows(
+            ReportedStay,
+            ENDED_FIELDS,
+            [
+                (
+                    stay.pk,
+                    self.date(ended["ended_on"]),
+                    self._reported_at,
+                    self.date(ended["ended_due_on"]),
+                    ended["ended_late"],
+                    reference,
+                    ended["ended_row"],
+                )
+                for stay in known.closing
+                if (ended := stay.ended) is not None
+            ],
+        )
 
     def _write_sources(self, known: _Known, person_ids: dict[str, int]) -> None:
         """This organisation as a source of everyone it reported, and the person themself where
@@ -769,24 +783,27 @@ class _Apply:
             else {}
         )
         me = f"organisation:{self.organisation.credit_code}"
-        conflicts = []
+        connection = connections[db_for(ReportConflict)]
+        as_json = ReportConflict._meta.get_field("detail").get_db_prep_save
+        rows = []
         for flag in known.flags:
             sources = [me, *(f"organisation:{codes[o]}" for o in flag.organisation_ids)]
             if flag.self_declared:
                 sources.append(SourceKind.SELF_DECLARED.value)
-            conflicts.append(
-                ReportConflict(
-                    person_id=person_ids[flag.stay.person_hash],
-                    station_id=flag.station_id,
-                    stay_id=flag.stay.pk,
-                    kind=flag.kind,
-                    detail=flag.detail,
-                    sources=sources,
-                    created_at=self.now,
+            rows.append(
+                (
+                    person_ids[flag.stay.person_hash],
+                    flag.station_id,
+                    flag.stay.pk,
+                    flag.kind.value,
+                    as_json(flag.detail, connection),
+                    as_json(sources, connection),
+                    self._now,
+                    "",
                 )
             )
-        ReportConflict.objects.bulk_create(conflicts)
-        self.conflicts = len(conflicts)
+        insert_rows(ReportConflict, CONFLICT_FIELDS, rows)
+        self.conflicts = len(rows)
 
 
 def report_rows_apply(*, message: ReportRowsSubmittedV1) -> ReportRowsAppliedV1:
