@@ -2,7 +2,7 @@
 
 `onetrip up` runs the whole demo; anything else is a Django management command run in a zone:
 `onetrip --zone police ferry status`, `onetrip --zone portal migrate`. The zone may also come from
-ONETRIP_ZONE.
+ONETRIP_ZONE. `onetrip import FILE --org CODE` reads an organisation's file on the portal.
 """
 
 import os
@@ -22,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
         zone, args = args[1], args[2:]
     elif args and args[0].startswith("--zone="):
         zone, args = args[0].split("=", 1)[1], args[1:]
+    if args[:1] == ["import"]:
+        zone, args = zone or "portal", ["report_import", *args[1:]]
     if zone not in ZONES:
         print(
             "onetrip: 请用 --zone portal|police 指明区域 (choose a zone with --zone portal|police)",

@@ -207,10 +207,34 @@ def services(env: dict[str, str]) -> list[Service]:
         Service(
             "worker-portal",
             _onetrip(
-                "portal", "db_worker", "--queue-name", "*", "--interval", "0.2", "--no-reload"
+                "portal",
+                "db_worker",
+                "--queue-name",
+                "*",
+                "--exclude-queues",
+                "reporting",
+                "--interval",
+                "0.2",
+                "--no-reload",
             ),
             env,
         ),
+        # Organisations' files, on their own worker: a 500,000-row import never delays a login
+        # code; a killed import is taken over by the sweeper from its last committed chunk.
+        Service(
+            "worker-reporting",
+            _onetrip(
+                "portal",
+                "db_worker",
+                "--queue-name",
+                "reporting",
+                "--interval",
+                "0.5",
+                "--no-reload",
+            ),
+            env,
+        ),
+        Service("import-sweeper", _onetrip("portal", "import_sweep", "--every", "60"), env),
         Service("sms-sweeper", _onetrip("portal", "sms_sweep", "--every", "60"), env),
         # Booking holds past their five minutes and lapsed waitlist offers are let go, and the
         # day-before reminders queued, once a minute (each reminder once: see booking_sweep).

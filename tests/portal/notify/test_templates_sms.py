@@ -25,6 +25,9 @@ SAMPLE = {
     "end": "2026年11月30日",
     "since": "2026年12月1日",
     "valid_until": "2027年11月30日",
+    # An organisation's import (reporting/services.py).
+    "valid": 498,
+    "rejected": 2,
     # The card's way to the resident (permits/sms.py, delivery).
     "courier": "EMS",
     "tracking_number": "EM123456789CN",

@@ -63,6 +63,7 @@ from onetrip.portal.declarations.services import (
 from .auth import TOKEN_MAX_AGE_SECONDS, ResidentBearer, token_for
 from .booking import router as booking_router
 from .permits import router as permits_router
+from .reporting import router as reporting_router
 from .windows import router as windows_router
 
 # --- Code lists, each from its one source ------------------------------------------------------
@@ -622,6 +623,10 @@ api = DocumentedAPI(
             {"name": "declarations", "description": "居住登记自主申报 / Residence declarations"},
             {"name": "progress", "description": "免登录进度查询 / Progress without sign-in"},
             {"name": "divisions", "description": "本市行政区划 / This city's divisions"},
+            {
+                "name": "reporting",
+                "description": "单位报送（用工单位、租赁中介、物业）/ Organisations' reports",
+            },
         ]
     },
 )
@@ -629,6 +634,7 @@ install_error_handlers(api)
 api.add_router("/permit", permits_router)
 api.add_router("/booking", booking_router)
 api.add_router("/windows", windows_router)
+api.add_router("/reporting", reporting_router)
 
 BODY_ERRORS = (413, 415, 422)
 
