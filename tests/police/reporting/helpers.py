@@ -36,6 +36,9 @@ __all__ = [
     "id_number",
     "make_conflict",
     "make_stay",
+    "matrix_conflict",
+    "matrix_organisation",
+    "matrix_reported_stay",
     "registered",
 ]
 
@@ -193,3 +196,32 @@ def make_conflict(serial: int = 2) -> int:
         )
     )
     return ReportConflict.objects.latest("id").pk
+
+
+# -- for the role × station matrix (tests/police/workbench/test_access_matrix.py) ---------------
+# Each maker takes the matrix's World, makes one object of 北山, records the references a list of
+# another scope must not show (and a list of its own scope must), and returns the route's
+# parameters.
+
+MATRIX_CREDIT = "91330106MA2B00009X"  # a pending organisation of 西湖区 (北山's district)
+
+
+def matrix_reported_stay(world: Any) -> dict[str, str]:
+    """A stay reported at 北山; the lists show its reporter's credit code."""
+    make_stay(serial=301)
+    world.references.add(CREDIT)
+    return {}
+
+
+def matrix_organisation(world: Any) -> dict[str, str]:
+    """An organisation of 北山's district waiting for its approval."""
+    organisation_receive(message=registered(MATRIX_CREDIT, name="杭州矩阵测试有限公司"))
+    world.references.add(MATRIX_CREDIT)
+    return {"credit_code": MATRIX_CREDIT}
+
+
+def matrix_conflict(world: Any) -> dict[str, str]:
+    """An open conflict of 北山; the list names both organisations' credit codes."""
+    conflict_id = make_conflict(serial=302)
+    world.references.update({CREDIT, OTHER_CREDIT})
+    return {"conflict_id": str(conflict_id)}

@@ -806,6 +806,45 @@ class _Apply:
         self.conflicts = len(rows)
 
 
+def rows_apply_unanswered(message: ReportRowsSubmittedV1) -> ReportRowsAppliedV1:
+    """`report_rows_apply` without sending its answer: for the demo loader, whose chunks no
+    portal import sent. Call inside a transaction on the police database."""
+    organisation = (
+        ReportingOrganisation.objects.defer("contact_name", "contact_phone")
+        .filter(credit_code=message.credit_code)
+        .first()
+    )
+    if organisation is None or organisation.status != OrganisationStatus.APPROVED:
+        rows = [h.row for h in message.houses] + [p.row for p in message.people]
+        return ReportRowsAppliedV1(
+            import_reference=message.import_reference,
+            chunk=message.chunk,
+            applied=0,
+            unchanged=0,
+            conflicts=0,
+            refused=[_not_approved(row) for row in sorted(rows)],
+        )
+    work = _Apply(
+        message=message,
+        organisation=organisation,
+        now=timezone.now(),
+        calendar=city_working_calendar(),
+    )
+    stations = _stations_for(
+        [r.community_code for r in message.people] + [h.community_code for h in message.houses]
+    )
+    houses = work.apply_houses(stations)
+    work.apply_people(stations, houses)
+    return ReportRowsAppliedV1(
+        import_reference=message.import_reference,
+        chunk=message.chunk,
+        applied=work.applied,
+        unchanged=work.unchanged,
+        conflicts=work.conflicts,
+        refused=sorted(work.refused, key=lambda problem: problem.row),
+    )
+
+
 def report_rows_apply(*, message: ReportRowsSubmittedV1) -> ReportRowsAppliedV1:
     """Apply one chunk of an organisation's rows to the register and answer it with one
     `report.rows_applied` in the same transaction (DOMAIN ZJ-6…ZJ-10, WF-4).
@@ -823,44 +862,8 @@ def report_rows_apply(*, message: ReportRowsSubmittedV1) -> ReportRowsAppliedV1:
 
     Every row is answered once: applied + unchanged + refused = the rows of the message. Called
     by the ferry inside its apply transaction; called directly, it makes its own."""
-    now = timezone.now()
     with atomic_for(ReportedStay):
-        organisation = (
-            ReportingOrganisation.objects.defer("contact_name", "contact_phone")
-            .filter(credit_code=message.credit_code)
-            .first()
-        )
-        if organisation is None or organisation.status != OrganisationStatus.APPROVED:
-            rows = [h.row for h in message.houses] + [p.row for p in message.people]
-            answer = ReportRowsAppliedV1(
-                import_reference=message.import_reference,
-                chunk=message.chunk,
-                applied=0,
-                unchanged=0,
-                conflicts=0,
-                refused=[_not_approved(row) for row in sorted(rows)],
-            )
-        else:
-            work = _Apply(
-                message=message,
-                organisation=organisation,
-                now=now,
-                calendar=city_working_calendar(),
-            )
-            stations = _stations_for(
-                [r.community_code for r in message.people]
-                + [h.community_code for h in message.houses]
-            )
-            houses = work.apply_houses(stations)
-            work.apply_people(stations, houses)
-            answer = ReportRowsAppliedV1(
-                import_reference=message.import_reference,
-                chunk=message.chunk,
-                applied=work.applied,
-                unchanged=work.unchanged,
-                conflicts=work.conflicts,
-                refused=sorted(work.refused, key=lambda problem: problem.row),
-            )
+        answer = rows_apply_unanswered(message)
         emit(
             zone="police",
             message=answer,
