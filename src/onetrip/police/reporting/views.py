@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from onetrip.common import divisions
@@ -51,6 +52,14 @@ from .services import (
     organisation_can_decide,
     organisation_decide,
 )
+
+# What the district's buttons say: the action, where the contract's labels name the outcome.
+DECISION_ACTIONS = {
+    "approved": gettext_lazy("通过审核"),
+    "refused": gettext_lazy("不予通过"),
+    "suspended": gettext_lazy("暂停报送"),
+}
+RESUME_ACTION = gettext_lazy("恢复报送")
 
 # The periods the late-reporting page offers, in days ("" for all).
 LATE_PERIODS = ("30", "90", "365", "")
@@ -272,8 +281,13 @@ def organisations(request: HttpRequest) -> HttpResponse:
                 "reason": o.reason,
                 "decided_at": o.decided_at,
                 "decisions": [
-                    (value, label)
-                    for value, label in ORGANISATION_DECISION_LABELS.items()
+                    (
+                        value,
+                        RESUME_ACTION
+                        if value == "approved" and o.status == OrganisationStatus.SUSPENDED
+                        else DECISION_ACTIONS[value],
+                    )
+                    for value in ORGANISATION_DECISION_LABELS
                     if organisation_can_decide(user=request.user, organisation=o, decision=value)
                 ],
             }
