@@ -263,14 +263,12 @@ def late_organisations_for_staff(
     """The organisations with late reports of stays in the user's jurisdiction, most persons
     first; `since` counts only events from that day. No personal data: counts only."""
     _check_reader(user)
-    qs = stays_visible_to(user=user).filter(Q(late=True) | Q(ended_late=True))
-    if since is not None:
-        qs = qs.filter(Q(started_on__gte=since) | Q(ended_on__gte=since))
     late_arrival = Q(late=True)
     late_departure = Q(ended_late=True)
     if since is not None:
         late_arrival &= Q(started_on__gte=since)
         late_departure &= Q(ended_on__gte=since)
+    qs = stays_visible_to(user=user).filter(late_arrival | late_departure)
     rows = (
         qs.values("organisation__credit_code", "organisation__name", "organisation__kind")
         .annotate(
