@@ -101,6 +101,8 @@ def prepare(env: dict[str, str]) -> tuple[str, list[tuple[str, str]]]:
         _onetrip("police", "load_demo_staff"),
         _onetrip("police", "load_demo_register"),
         _onetrip("portal", "load_demo_residents"),
+        _onetrip("police", "load_demo_reporting"),
+        _onetrip("portal", "load_demo_organisations"),
         _onetrip("portal", "collectstatic", "--no-input", "-v", "0"),
         _onetrip("police", "collectstatic", "--no-input", "-v", "0"),
     ]
@@ -269,6 +271,9 @@ def banner(staff: tuple[str, list[tuple[str, str]]], env: dict[str, str]) -> str
    快递模拟器 courier simulator http://{HOST}:{COURIER_PORT}/   (card deliveries)
  Residents: log in with any mobile number, e.g. 13800138000, and the code shown
             on the SMS simulator page.
+ Organisations (单位报送, /org/): log in as the HR clerk of 杭州示例科技有限公司 with
+            13705710001 (approved employer) or the rental agency's 13705710002;
+            `onetrip import FILE --org 91330106MA2H00001E` imports from the shell.
  Staff — {heading}
 {accounts}
  Django DEBUG: {debug}.

@@ -47,3 +47,49 @@ DEMO_RESIDENT = DemoResident(
     months_registered=8,
     registration_number="DEMO-0001",
 )
+
+
+@dataclass(frozen=True)
+class DemoOrganisation:
+    credit_code: str
+    name: str
+    kind: str
+    address: str
+    contact_name: str
+    contact_phone: str
+    approved: bool
+
+
+# Organisations of 西湖区 for the reporting demo: the police zone loads what they reported
+# (`load_demo_reporting`), the portal their accounts (`load_demo_organisations`); each contact
+# signs in on the portal with the phone below. Credit codes are checksum-valid (ID-9).
+DEMO_DISTRICT = "330106"
+DEMO_ORGANISATIONS = (
+    DemoOrganisation(
+        "91330106MA2H00001E",
+        "杭州示例科技有限公司",
+        "employer",
+        "西湖区文三路 90 号",
+        "王建华",
+        "13705710001",
+        True,
+    ),
+    DemoOrganisation(
+        "91330106MA2H00002H",
+        "杭州示例房产中介有限公司",
+        "rental_agency",
+        "西湖区曙光路 20 号",
+        "林丽",
+        "13705710002",
+        True,
+    ),
+    DemoOrganisation(
+        "91330106MA2H00003L",
+        "杭州示例物业服务有限公司",
+        "property_management",
+        "西湖区北山路 5 号",
+        "张伟",
+        "13705710003",
+        False,
+    ),
+)

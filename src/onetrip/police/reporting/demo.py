@@ -21,7 +21,7 @@ import datetime as dt
 from django.utils import timezone
 
 from onetrip.common.db import atomic_for
-from onetrip.common.demo import DEMO_RESIDENT
+from onetrip.common.demo import DEMO_DISTRICT, DEMO_ORGANISATIONS, DEMO_RESIDENT
 from onetrip.contracts.reporting import (
     HouseReportRow,
     OrganisationRegisteredV1,
@@ -34,32 +34,11 @@ from .rows import rows_apply_unanswered
 from .services import organisation_receive
 
 DEMO_IMPORT = "DEMO0000000001"
-EMPLOYER = "91330106MA2DEMO01X"
-AGENCY = "91330106MA2DEMO02X"
-PROPERTY_FIRM = "91330106MA2DEMO03X"
+EMPLOYER, AGENCY, PROPERTY_FIRM = (o.credit_code for o in DEMO_ORGANISATIONS)
 BEISHAN = "330106002001"  # 北山社区 (the demo resident's declaration)
 BEISHAN_EAST = "330106002002"  # 北山东社区
 BEISHAN_WEST = "330106002003"  # 北山西社区
 
-DEMO_ORGANISATIONS = (
-    (EMPLOYER, "杭州示例科技有限公司", "employer", "西湖区文三路 90 号", "王建华", "13705710001"),
-    (
-        AGENCY,
-        "杭州示例房产中介有限公司",
-        "rental_agency",
-        "西湖区曙光路 20 号",
-        "林丽",
-        "13705710002",
-    ),
-    (
-        PROPERTY_FIRM,
-        "杭州示例物业服务有限公司",
-        "property_management",
-        "西湖区北山路 5 号",
-        "张伟",
-        "13705710003",
-    ),
-)
 PEOPLE = (
     ("刘洋", "M"),
     ("陈静", "F"),
@@ -195,20 +174,21 @@ def demo_reporting_ensure() -> bool:
     with atomic_for(ReportedStay):
         if ReportedStay.objects.filter(import_reference=DEMO_IMPORT).exists():
             return False
-        for credit_code, name, kind, address, contact, phone in DEMO_ORGANISATIONS:
+        for demo in DEMO_ORGANISATIONS:
             organisation_receive(
                 message=OrganisationRegisteredV1(
-                    credit_code=credit_code,
-                    name=name,
-                    kind=kind,  # type: ignore[arg-type]
-                    district_code="330106",
-                    address=address,
-                    contact_name=contact,
-                    contact_phone=phone,
+                    credit_code=demo.credit_code,
+                    name=demo.name,
+                    kind=demo.kind,  # type: ignore[arg-type]
+                    district_code=DEMO_DISTRICT,
+                    address=demo.address,
+                    contact_name=demo.contact_name,
+                    contact_phone=demo.contact_phone,
                     registered_at=now - dt.timedelta(days=30),
                 )
             )
-        ReportingOrganisation.objects.filter(credit_code__in=(EMPLOYER, AGENCY)).update(
+        approved = [demo.credit_code for demo in DEMO_ORGANISATIONS if demo.approved]
+        ReportingOrganisation.objects.filter(credit_code__in=approved).update(
             status=OrganisationStatus.APPROVED, decided_at=now - dt.timedelta(days=29)
         )
         for message in _chunks(timezone.localdate(), now):

@@ -8,6 +8,7 @@ from onetrip.police.accounts.selectors import staff_may_operate_ferry, staff_pro
 from onetrip.police.appointments.selectors import appointments_may_use
 from onetrip.police.permits.queues import casework_tasks_for
 from onetrip.police.permits.selectors import permit_may_use_queue
+from onetrip.police.reporting.selectors import organisations_may_decide, reporting_may_read
 from onetrip.police.stations.selectors import coverage_may_view, window_may_manage
 
 
@@ -21,4 +22,5 @@ def workbench(request: HttpRequest) -> dict[str, bool]:
         "may_manage_windows": window_may_manage(profile),
         "may_see_appointments": appointments_may_use(profile),
         "may_see_coverage": coverage_may_view(profile),
+        "may_see_reporting": reporting_may_read(profile) or organisations_may_decide(profile),
     }
