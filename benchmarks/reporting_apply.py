@@ -158,6 +158,7 @@ def _worker_apply(total: int) -> dict[str, Any]:
         for m in messages(total, timezone.localdate(), _covered_communities())
     ]
     applied = unchanged = refused = conflicts = 0
+    codes: dict[str, int] = {}
     started = time.perf_counter()
     for payload in payloads:
         with transaction.atomic():  # the ferry's batch transaction
@@ -168,6 +169,8 @@ def _worker_apply(total: int) -> dict[str, Any]:
         unchanged += answer.unchanged
         refused += len(answer.refused)
         conflicts += answer.conflicts
+        for problem in answer.refused:
+            codes[problem.code] = codes.get(problem.code, 0) + 1
     seconds = time.perf_counter() - started
     return {
         "vendor": connection.vendor,
@@ -178,6 +181,7 @@ def _worker_apply(total: int) -> dict[str, Any]:
         "unchanged": unchanged,
         "refused": refused,
         "conflicts": conflicts,
+        "refused_codes": codes,
     }
 
 
@@ -371,7 +375,8 @@ def main() -> None:
         table.append((stack, apply, apply_rate, raw_rate))
         log(
             f"{stack}: applied {apply['applied']:,}, unchanged {apply['unchanged']:,}, "
-            f"refused {apply['refused']:,}, conflicts {apply['conflicts']:,} "
+            f"refused {apply['refused']:,} {apply['refused_codes']}, "
+            f"conflicts {apply['conflicts']:,} "
             f"in {apply['messages']:,} messages"
         )
     log(f"load average at end: {os.getloadavg()[0]:.2f}")
