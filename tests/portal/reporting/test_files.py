@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import struct
+import time
 import zipfile
 from pathlib import Path
 
@@ -331,6 +332,24 @@ def test_undecodable_text_names_the_line(tmp_path):
     assert error.code == "undecodable_text" and "第3行" in error.message_zh
 
 
+def test_a_damaged_byte_late_in_a_utf8_file_is_reported_where_it_is(tmp_path):
+    content = (HEADER + "\n" + (ROW + "\n") * 5).encode() + b"\xe5\xbc\xa0\xff\n"
+    error = refusal(write(tmp_path, "late.csv", content))
+    assert error.code == "undecodable_text" and "第7行" in error.message_zh
+
+
+def test_gbk_data_under_an_english_header_is_gbk(tmp_path):
+    header = "event,name,id_number,phone,event_date,community,address_detail,house_ref"
+    path = write(tmp_path, "g.csv", f"{header}\n{ROW}\n", encoding="gbk")
+    [row] = rows(path)
+    assert row.values["name"] == "张伟"
+
+
+def test_an_empty_named_sheet_is_ignored(tmp_path):
+    path = workbook(tmp_path, {"人员": [HEADER.split(","), ROW.split(",")], "房屋": []})
+    assert [r.number for r in rows(path)] == [2]
+
+
 def test_csv_with_nul_byte_is_read_and_left_to_the_validator(tmp_path):
     [row] = rows(write(tmp_path, "z.csv", f"{HEADER}\n入职,张\x00伟\n"))
     assert row.values["name"] == "张\x00伟"
@@ -415,6 +434,16 @@ def test_a_single_quoted_reference_after_a_decoy(tmp_path):
     with pytest.raises(FileRefused) as info:
         list(read_rows(path, filename="a.xlsx"))
     assert info.value.code in ("too_many_columns", "file_corrupt")
+
+
+def test_an_unterminated_quote_does_not_make_the_exact_scan_backtrack(tmp_path):
+    # A prefixed cell sends the part to the exact scan; then a long tag that never closes.
+    cells = header_row() + '<x:c r="A2"><v>1</v></x:c><c ' + "a" * 5000 + '"'
+    path = raw_xlsx(tmp_path, sheet_xml(cells))
+    started = time.perf_counter()
+    with contextlib.suppress(FileRefused):
+        list(read_rows(path, filename="a.xlsx"))
+    assert time.perf_counter() - started < 5
 
 
 def test_zip_bomb_by_declared_size(tmp_path, monkeypatch):

@@ -360,8 +360,9 @@ _PREFIXED_CELL: Final = re.compile(rb":c[\s/>]")
 _VALUE_CELL_REF: Final = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"(?: [a-z]{1,2}="[^"<>]*")*>')
 _SST_COUNT: Final = re.compile(rb'<(?:[\w.-]+:)?sst\b[^>]*?\buniqueCount\s*=\s*["\']\s*([0-9]+)')
 # Exact scan: any row/c tag, attribute values quoted with either quote (and holding ">").
+# Possessive quantifiers: a plain (x+|…)* backtracks exponentially on an unterminated quote.
 _TAG: Final = re.compile(
-    rb"""<(/?)(?:[A-Za-z_][\w.\-]*:)?(row|c)(?=[\s/>])((?:[^>"']|"[^"]*"|'[^']*')*)>"""
+    rb"""<(/?)(?:[A-Za-z_][\w.\-]*:)?(row|c)(?=[\s/>])((?:[^>"']++|"[^"]*+"|'[^']*+')*+)>"""
 )
 _ATTR_R: Final = re.compile(rb"""(?:^|\s)r\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _REF: Final = re.compile(rb"([A-Za-z]+)([0-9]+)")
@@ -568,18 +569,21 @@ def _scan_exact(chunks: Iterator[bytes]) -> _PartExtent:
     extent = _PartExtent()
     row_index = 0  # 0-based, as calamine counts
     col_index = 0
+    rows = columns = cells = 0
+    column_numbers: dict[bytes, int] = {}
+    find_refs = _ATTR_R.findall
+    parse_ref = _REF.fullmatch
     for part in _tag_aligned(_check_encoding(chunks)):
-        for match in _TAG.finditer(part):
-            closing, name, attrs = match.group(1), match.group(2), match.group(3)
+        for closing, name, attrs in _TAG.findall(part):
             self_closing = attrs.endswith(b"/")
             if name == b"row":
                 if closing:
                     row_index += 1
                     col_index = 0
                     continue
-                found = _ATTR_R.search(attrs)
-                if found is not None:
-                    digits = found.group(1) if found.group(1) is not None else found.group(2)
+                found = find_refs(attrs)
+                if found:
+                    digits = found[0][0] or found[0][1]
                     if not digits.isdigit() or len(digits) > 9 or int(digits) == 0:
                         raise _corrupt()
                     row_index = int(digits) - 1
@@ -589,31 +593,35 @@ def _scan_exact(chunks: Iterator[bytes]) -> _PartExtent:
                 continue
             if closing:
                 continue
-            refs = [
-                m.group(1) if m.group(1) is not None else m.group(2)
-                for m in _ATTR_R.finditer(attrs)
-            ]
+            refs = find_refs(attrs)
             if refs:
                 row = col = 0
-                for ref in refs:
-                    parsed = _REF.fullmatch(ref)
-                    if parsed is None or len(parsed.group(1)) > 3 or len(parsed.group(2)) > 9:
+                for double, single in refs:
+                    parsed = parse_ref(double or single)
+                    if parsed is None or len(parsed[1]) > 3 or len(parsed[2]) > 9:
                         raise _corrupt()
-                    row = max(row, int(parsed.group(2)) - 1)
-                    col = max(col, _column_number(parsed.group(1)) - 1)
+                    letters = parsed[1]
+                    number = column_numbers.get(letters)
+                    if number is None:
+                        number = column_numbers[letters] = _column_number(letters) - 1
+                    row = max(row, int(parsed[2]) - 1)
+                    col = max(col, number)
                 col_index = col
             else:
                 row, col = row_index, col_index
             col_index += 1
             if self_closing:
                 continue  # calamine reads it as an empty cell and drops it
-            extent.cells += 1
-            extent.rows = max(extent.rows, row + 1)
-            extent.columns = max(extent.columns, col + 1)
-            if extent.columns > MAX_COLUMNS:
-                raise _too_many_columns()
-            if extent.cells > MAX_CELLS:
-                raise _too_many_cells()
+            cells += 1
+            if row >= rows:
+                rows = row + 1
+            if col >= columns:
+                columns = col + 1
+                if columns > MAX_COLUMNS:
+                    raise _too_many_columns()
+        if cells > MAX_CELLS:
+            raise _too_many_cells()
+    extent.rows, extent.columns, extent.cells = rows, columns, cells
     return extent
 
 
@@ -874,9 +882,7 @@ def _recognise_sheet(title: str, sheet: Any) -> _LoadedSheet | None:
     candidates = (named,) if named is not None else SHEETS
     start = sheet.start
     if start is None:
-        if named is not None:
-            raise _no_header(named)
-        return None
+        return None  # an empty sheet, even one named 人员 or 房屋, holds nothing to report
     first_row = start[0] + 1
     width = sheet.width
     head_rows: list[list[Any]] = []
@@ -984,8 +990,13 @@ class _CsvLayout:
 
 
 class _Undecodable(Exception):
+    """Bytes the encoding cannot decode, at ``offset``; ``header_found`` when the header had been
+    read in this encoding before (a damaged byte in this encoding's file, likelier than another
+    encoding)."""
+
     def __init__(self, offset: int) -> None:
         self.offset = offset
+        self.header_found = False
 
 
 def _csv_rows(path: str | os.PathLike[str], *, max_rows: int) -> Iterator[RawRow]:
@@ -1008,6 +1019,12 @@ def _csv_rows(path: str | os.PathLike[str], *, max_rows: int) -> Iterator[RawRow
             # The encoding that got further is the file's, with a damaged byte there.
             if failure is None or exc.offset > failure.offset:
                 failure = exc
+        except FileRefused:
+            # UTF-8 read the header and failed further on; GB18030 makes no sense of the file
+            # either: the damaged byte is the better message.
+            if failure is not None and failure.header_found:
+                break
+            raise
     if layout is None:
         assert failure is not None
         line = _line_of(path, failure.offset)
@@ -1128,13 +1145,17 @@ def _check_csv(
         raise _no_header()
     _check_header(layout.match)
     rows = 0
-    for index, record in enumerate(
-        _csv_records(_text_lines(path, encoding, skip), layout.delimiter)
-    ):
-        if index > layout.header_index and any(cell.strip() for cell in record):
-            rows += 1
-            if rows > max_rows:
-                raise _too_many_rows(max_rows)
+    try:
+        for index, record in enumerate(
+            _csv_records(_text_lines(path, encoding, skip), layout.delimiter)
+        ):
+            if index > layout.header_index and any(cell.strip() for cell in record):
+                rows += 1
+                if rows > max_rows:
+                    raise _too_many_rows(max_rows)
+    except _Undecodable as exc:
+        exc.header_found = True
+        raise
     return layout
 
 
