@@ -441,17 +441,21 @@ class RowValidator:
         """Check one :class:`~onetrip.portal.reporting.files.RawRow` (or an API item shaped
         like one). Blank text counts as an empty cell."""
         values = raw.values
+        odd = False  # a blank or an over-long text cell: rare, so looked at only when present
         for value in values.values():
-            if value.__class__ is str and (not value or value.isspace()):
+            if value.__class__ is str and (
+                not value or len(value) > MAX_CELL_LENGTH or value.isspace()
+            ):
+                odd = True
                 values = {
                     k: None if isinstance(v, str) and (not v or v.isspace()) else v
                     for k, v in values.items()
                 }
                 break
         if raw.sheet == "people":
-            return self._person(raw.number, values)
+            return self._person(raw.number, values, odd)
         if raw.sheet == "houses":
-            return self._house(raw.number, values)
+            return self._house(raw.number, values, odd)
         raise ValueError(f"unknown sheet {raw.sheet!r}")
 
     # -- helpers --
@@ -513,11 +517,6 @@ class RowValidator:
     def _check_long(
         self, sheet: SheetKey, row: int, columns: tuple[Column, ...], values: dict[str, Any]
     ) -> list[RowError]:
-        for value in values.values():
-            if value.__class__ is str and len(value) > MAX_CELL_LENGTH:
-                break
-        else:
-            return []
         errors = []
         for column in columns:
             value = values.get(column.key)
@@ -621,9 +620,11 @@ class RowValidator:
 
     # -- people --
 
-    def _person(self, row: int, values: dict[str, Any]) -> PersonReportRow | list[RowError]:
+    def _person(
+        self, row: int, values: dict[str, Any], odd: bool
+    ) -> PersonReportRow | list[RowError]:
         sheet: SheetKey = "people"
-        errors = self._check_long(sheet, row, PEOPLE.columns, values)
+        errors = self._check_long(sheet, row, PEOPLE.columns, values) if odd else []
         if errors:
             return errors
         get = values.get
@@ -895,12 +896,14 @@ class RowValidator:
 
     # -- houses --
 
-    def _house(self, row: int, values: dict[str, Any]) -> HouseReportRow | list[RowError]:
+    def _house(
+        self, row: int, values: dict[str, Any], odd: bool
+    ) -> HouseReportRow | list[RowError]:
         sheet: SheetKey = "houses"
         if "houses" not in self._sheets:
             zh, en = _HOUSES_REFUSED_FOR[self.organisation_kind]
             return [self._error(sheet, row, None, "", "houses_not_allowed", zh, en)]
-        errors = self._check_long(sheet, row, HOUSES.columns, values)
+        errors = self._check_long(sheet, row, HOUSES.columns, values) if odd else []
         if errors:
             return errors
         cols = _HOUSE_COLUMNS
