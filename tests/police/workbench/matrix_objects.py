@@ -17,6 +17,11 @@ from django.utils import timezone
 
 from onetrip.police.accounts.models import CITY_ROLES, STATION_ROLES, Role
 from tests.fixtures import staff, submitted_declaration
+from tests.police.reporting.helpers import (
+    matrix_conflict,
+    matrix_organisation,
+    matrix_reported_stay,
+)
 
 OWN_DISTRICT = "330106"  # 西湖区: 北山 lies in it
 OTHER_DISTRICT = "330102"  # 上城区: 湖滨 lies in it
@@ -252,4 +257,7 @@ MAKERS: dict[str, Callable[[World], dict[str, str]]] = {
     "appointment": _appointment,
     "quarantine": _quarantine,
     "staff_member": _staff_member,
+    "reported_stay": matrix_reported_stay,
+    "organisation": matrix_organisation,
+    "report_conflict": matrix_conflict,
 }

@@ -72,6 +72,10 @@ CARD_BOARD = frozenset({CLERK, STATION_ADMIN, DISTRICT, CITY})
 STATION_STAFF = frozenset({REVIEWER, APPROVER, FIELD})
 # Who finds a case waiting for acceptance in the acceptance queue.
 ACCEPT_QUEUE = frozenset({CLERK, STATION_ADMIN, DISTRICT, CITY})
+# Organisations' reports: whoever reads declarations reads what was reported in the same place;
+# a conflict is resolved by the station's own staff, who can go and look.
+REPORT_READ = DECL_READ
+REPORT_RESOLVE = frozenset({CLERK, REVIEWER, APPROVER, STATION_ADMIN, FIELD})
 
 
 def others(*groups: frozenset[str]) -> frozenset[str]:
@@ -404,6 +408,48 @@ MATRIX: list[Entry] = [
     R("GET", "ferry/quarantine/<int:quarantine_id>/", {CITY}, obj="quarantine"),
     R("POST", "ferry/quarantine/<int:quarantine_id>/release/", {CITY}, obj="quarantine", body={}),
     R("POST", "ferry/quarantine/<int:quarantine_id>/discard/", {CITY}, obj="quarantine", body={}),
+    # -- organisation reporting (单位代报, issue 14) ----------------------------------------------
+    R("GET", "reporting/", EVERYONE),
+    R(
+        "GET",
+        "reporting/stays/",
+        REPORT_READ,
+        refuse=others(REPORT_READ),
+        seed=("reported_stay",),
+        seen_by=REPORT_READ,
+    ),
+    R("GET", "reporting/late/", REPORT_READ, refuse=others(REPORT_READ), seed=("reported_stay",)),
+    R(
+        "GET",
+        "reporting/conflicts/",
+        REPORT_READ,
+        refuse=others(REPORT_READ),
+        seed=("report_conflict",),
+        seen_by=REPORT_READ,
+    ),
+    R(
+        "POST",
+        "reporting/conflicts/<int:conflict_id>/resolve/",
+        REPORT_RESOLVE,
+        refuse={DISTRICT, CITY},
+        obj="report_conflict",
+        body={"note": "经上门核实，情况属实"},
+    ),
+    R(
+        "GET",
+        "reporting/organisations/",
+        {DISTRICT, CITY},
+        refuse=others({DISTRICT, CITY}),
+        seed=("organisation",),
+        seen_by={DISTRICT, CITY},
+    ),
+    R(
+        "POST",
+        "reporting/organisations/<str:credit_code>/decide/",
+        {DISTRICT, CITY},
+        obj="organisation",
+        body={"decision": "approved"},
+    ),
     # == the workbench API (/api/v1/) ===========================================================
     R("GET", "api/v1/declarations", EVERYONE, seed=("declaration",), seen_by=DECL_READ),
     R("GET", "api/v1/declarations/<reference>", DECL_READ, obj="declaration"),
