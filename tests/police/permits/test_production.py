@@ -174,8 +174,9 @@ def test_nat3_export_file_verifies_with_every_card_field_and_photo(
                 "常住户口所在地住址": "浙江省温州市鹿城区五马街道1号",
                 "居住地住址": permit.residence_address,
                 "签发机关": team.station.branch_name,
-                "签发日期": "2026-12-01",
-                "有效期限至": "2027-11-30",
+                # Issued by the fixture, on the real day (the clock is frozen only here).
+                "签发日期": permit.issued_on.isoformat(),
+                "有效期限至": permit.valid_until.isoformat(),
                 "居住证号码": permit.permit_number,
                 "相片文件名": f"photos/{permit.permit_number}.jpg",
             }
