@@ -37,9 +37,11 @@ Decisions (each a rule a test names):
   first. Only rows that were accepted are remembered.
 - **Addresses** go down to the house number: at least one digit or one of 号/室/栋/幢/楼/单元.
 
-Speed: about 60,000 rows/s on one core (``benchmarks/reporting_memory.py``). The ID check
-without its region look-up costs about 6 µs and pydantic's ``model_validate`` about 2 µs (less
-than ``model_construct``); the region look-up (python-stdnum's table, 25 µs) is cached per code.
+Speed: 55,000–60,000 rows/s on one otherwise idle core, about 43,000 when the machine's other
+core is busy too (``benchmarks/reporting_memory.py``, people rows). A third of it is the shared
+ID check (about 7 µs, its character-by-character normalisation the larger half); pydantic's
+``model_validate`` costs about 2 µs (less than ``model_construct``); the region look-up
+(python-stdnum's table, 25 µs) is cached per code.
 """
 
 from __future__ import annotations
