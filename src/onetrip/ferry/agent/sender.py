@@ -18,6 +18,7 @@ channel with the last sequence built and sent and how far this zone has applied 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import uuid
 from typing import Any
@@ -80,6 +81,27 @@ def envelope_of(row: abstract.OutboxMessage) -> Envelope:
     )
 
 
+# What an envelope adds to its payload in a batch file, at most (ids, type, times, hashes).
+ENVELOPE_ALLOWANCE = 1024
+
+
+def _payloads_within(
+    rows: list[abstract.OutboxMessage], max_bytes: int
+) -> list[abstract.OutboxMessage]:
+    """The longest prefix of `rows` whose payloads alone could fit in one file (at least one).
+
+    Bulk messages (1,000 reported rows each) are large: without this, a batch of
+    FERRY_BATCH_MAX_MESSAGES of them was built at ten times the limit and halved, rebuilding
+    and signing hundreds of megabytes to send sixteen. The halving below stays as the exact
+    check."""
+    total = 0
+    for count, row in enumerate(rows):
+        total += len(json.dumps(row.payload, separators=(",", ":"))) + ENVELOPE_ALLOWANCE
+        if total > max_bytes and count:
+            return rows[:count]
+    return rows
+
+
 def build_batches(
     store: Store, key: SigningKey, report: AgentReport, max_batches: int | None = None
 ) -> int:
@@ -106,6 +128,7 @@ def build_batches(
             )
             if not rows:
                 return built_count
+            rows = _payloads_within(rows, max_bytes)
             if encrypt and recipient is None:
                 recipient = load_encryption_key(channel)
             batch_id = uuid.uuid4()
