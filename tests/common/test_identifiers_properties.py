@@ -462,3 +462,18 @@ def test_id13_examples_of_refused_spellings(raw, code):
     assert isinstance(result, IdentifierError)
     assert result.code == code
     assert "0-9" in result.message_zh or code != "non_ascii_digit"
+
+
+@BOUNDED
+@given(value=st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=40))
+def test_boundary_plain_ascii_is_returned_as_typed_less_its_separators(value):
+    """The shortcut for letters and digits agrees with the general rule: printable ASCII comes
+    back unchanged but for the separators the caller drops."""
+
+    def invalid() -> IdentifierError:
+        return IdentifierError("test_length", "过长", "too long")
+
+    result = normalize_identifier(
+        value, label_zh="编号", label_en="number", invalid=invalid, separators="-()"
+    )
+    assert result == "".join(ch for ch in value if ch not in "-()")

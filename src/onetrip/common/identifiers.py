@@ -104,6 +104,8 @@ def normalize_identifier(
     """
     if not isinstance(value, str) or len(value) > MAX_INPUT_LENGTH:
         raise invalid()
+    if value.isascii() and value.isalnum() and not any(ch in separators for ch in value):
+        return value  # the common case (a bulk import checks millions): nothing to fold or drop
     out: list[str] = []
     non_digit = non_char = control = False
     for ch in value:
