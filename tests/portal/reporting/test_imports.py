@@ -236,3 +236,25 @@ def test_the_error_report_holds_the_bad_rows_as_typed_and_the_reason(organisatio
     flat = [" ".join(row) for row in cells]
     assert any("110105194912310021" in line and "赵六" in line for line in flat)
     assert not any("张三" in line for line in flat)
+
+
+def test_the_dashboard_roster_follows_arrivals_and_departures_with_masked_values(organisation):
+    from onetrip.portal.reporting.models import RosterEntry
+    from onetrip.portal.reporting.services import organisation_roster
+
+    run(organisation, csv_bytes(*GOOD))
+    left = GOOD[0].replace("入职", "离职").replace("2026-11-20", "2026-11-24")
+    run(organisation, csv_bytes(left), filename="left.csv")
+    roster = organisation_roster(organisation=organisation)
+    assert roster.employed == 2
+    assert {entry.name_masked for entry in roster.people} == {"李*", "王*"}
+    assert all("*" in entry.id_masked for entry in RosterEntry.objects.all())
+    gone = RosterEntry.objects.get(name_masked="张*")
+    assert str(gone.left_on) == "2026-11-24"
+
+
+def test_a_dry_run_moves_no_roster(organisation):
+    from onetrip.portal.reporting.models import RosterEntry
+
+    run(organisation, csv_bytes(*GOOD), dry_run=True)
+    assert not RosterEntry.objects.exists()

@@ -113,6 +113,9 @@ def test_upload_shows_progress_counts_and_the_error_report(
     assert 'id="rows-valid">1<' in page
     assert 'id="rows-rejected">1<' in page
     assert "公民身份号码" in page
+    dashboard = resident_client.get(f"/org/{organisation.credit_code}/").content.decode()
+    assert "在职 1 人" in dashboard and "张*" in dashboard
+    assert "33010619900101123X" not in dashboard
     status = resident_client.get(
         f"/org/{organisation.credit_code}/imports/{report_import.reference}/status.json"
     ).json()

@@ -231,3 +231,54 @@ class ImportCounter(models.Model):
 
     def __str__(self) -> str:
         return f"ImportCounter {self.day}"
+
+
+class RosterEntry(models.Model):
+    """A person the organisation reported, as its own reports say (arrived, and left or not):
+    what its dashboard lists as housed or employed now. Masked values only; the register of
+    record is in the police zone, which may still refuse a row (the import says so)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="roster")
+    id_hash = models.CharField(max_length=64)
+    relation = models.CharField(max_length=10)
+    name_masked = models.CharField(max_length=50)
+    id_masked = models.CharField(max_length=18)
+    community_code = models.CharField(max_length=12, blank=True, default="")
+    house_ref = models.CharField(max_length=40, blank=True, default="")
+    since = models.DateField(null=True, blank=True)
+    left_on = models.DateField(null=True, blank=True)
+    import_reference = models.CharField(max_length=20)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "id_hash", "relation"], name="one_roster_entry"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organisation", "left_on", "-since"], name="roster_open_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"RosterEntry {self.pk}"
+
+
+class RosterHouse(models.Model):
+    """A rental house the organisation reported, for the tenancy ends coming due."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="roster_houses"
+    )
+    house_ref = models.CharField(max_length=40)
+    community_code = models.CharField(max_length=12)
+    rooms = models.IntegerField()
+    let_from = models.DateField()
+    let_until = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "house_ref"], name="one_roster_house")
+        ]
+
+    def __str__(self) -> str:
+        return f"RosterHouse {self.house_ref}"

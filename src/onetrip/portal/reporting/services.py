@@ -24,7 +24,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.utils import timezone
 
 from onetrip.common import divisions
@@ -33,6 +33,7 @@ from onetrip.common.db import atomic_for, db_for
 from onetrip.common.errors import ApplicationError
 from onetrip.common.filestore import file_get, file_put
 from onetrip.common.identifiers import normalize_mobile, validate_uscc
+from onetrip.common.masking import mask_id_number, mask_name
 from onetrip.common.text import clean_person_name, clean_text
 from onetrip.contracts.reporting import (
     MAX_ROWS_PER_MESSAGE,
@@ -68,6 +69,8 @@ from .models import (
     OrganisationStatus,
     ProblemSource,
     ReportImport,
+    RosterEntry,
+    RosterHouse,
     TokenScope,
 )
 from .rows import RowError, RowValidator, community_resolver
@@ -611,6 +614,7 @@ def _commit_chunk(
                 actor=f"organisation:{organisation.credit_code}",
                 purpose=PURPOSE,
             )
+            _roster_apply(report_import, organisation, chunk)
         ImportProblem.objects.bulk_create(chunk.problems)
         ReportImport.objects.filter(pk=report_import.pk).update(
             rows_read=F("rows_read") + chunk.read,
@@ -620,6 +624,115 @@ def _commit_chunk(
             checkpoint_row=chunk.last_ordinal,
             heartbeat_at=timezone.now(),
         )
+
+
+def _roster_apply(report_import: ReportImport, organisation: Organisation, chunk: _Chunk) -> None:
+    """The organisation's own view of whom it houses or employs, moved by this chunk's rows
+    (two statements for the people, one for the houses). Only masked values are kept."""
+    final: dict[tuple[str, str], RosterEntry] = {}
+    left_only: dict[tuple[str, str], RosterEntry] = {}
+    for row in chunk.people:
+        key = (lookup_hash(row.id_number, purpose="id_number"), row.relation)
+        entry = final.get(key)
+        if row.event == "arrived":
+            left_only.pop(key, None)
+            final[key] = RosterEntry(
+                organisation=organisation,
+                id_hash=key[0],
+                relation=row.relation,
+                name_masked=mask_name(row.name),
+                id_masked=mask_id_number(row.id_number),
+                community_code=row.community_code,
+                house_ref=row.house_ref,
+                since=row.event_date,
+                left_on=None,
+                import_reference=report_import.reference,
+            )
+        elif entry is not None:
+            entry.left_on = row.event_date
+        else:
+            left_only[key] = RosterEntry(
+                organisation=organisation,
+                id_hash=key[0],
+                relation=row.relation,
+                name_masked=mask_name(row.name),
+                id_masked=mask_id_number(row.id_number),
+                left_on=row.event_date,
+                import_reference=report_import.reference,
+            )
+    unique = ["organisation", "id_hash", "relation"]
+    if final:
+        RosterEntry.objects.bulk_create(
+            final.values(),
+            update_conflicts=True,
+            unique_fields=unique,
+            update_fields=[
+                "name_masked",
+                "id_masked",
+                "community_code",
+                "house_ref",
+                "since",
+                "left_on",
+                "import_reference",
+            ],
+        )
+    if left_only:
+        RosterEntry.objects.bulk_create(
+            left_only.values(),
+            update_conflicts=True,
+            unique_fields=unique,
+            update_fields=["left_on", "import_reference"],
+        )
+    houses = {
+        row.house_ref: RosterHouse(
+            organisation=organisation,
+            house_ref=row.house_ref,
+            community_code=row.community_code,
+            rooms=row.rooms,
+            let_from=row.let_from,
+            let_until=row.let_until,
+        )
+        for row in chunk.houses
+    }
+    if houses:
+        RosterHouse.objects.bulk_create(
+            houses.values(),
+            update_conflicts=True,
+            unique_fields=["organisation", "house_ref"],
+            update_fields=["community_code", "rooms", "let_from", "let_until"],
+        )
+
+
+@dataclass(frozen=True)
+class Roster:
+    employed: int
+    housed: int
+    people: list[RosterEntry]
+    tenancies_ending: list[RosterHouse]
+
+
+def organisation_roster(
+    *, organisation: Organisation, today: dt.date | None = None, shown: int = 50
+) -> Roster:
+    """Whom the organisation houses or employs by its own reports, the newest first, and the
+    tenancies ending within 30 days (their tenants' departures are due 3 working days after)."""
+    today = today or timezone.localdate()
+    current = RosterEntry.objects.filter(organisation=organisation, left_on__isnull=True)
+    counts = dict(
+        current.values_list("relation").annotate(n=Count("id")).values_list("relation", "n")
+    )
+    return Roster(
+        employed=counts.get("employee", 0),
+        housed=counts.get("tenant", 0),
+        people=list(current.order_by("-since", "pk")[:shown]),
+        tenancies_ending=list(
+            RosterHouse.objects.filter(
+                organisation=organisation,
+                let_until__gte=today,
+                let_until__lte=today + dt.timedelta(days=30),
+            ).order_by("let_until", "house_ref")[:shown]
+        ),
+    )
 
 
 def _finish_reading(report_import: ReportImport) -> None:

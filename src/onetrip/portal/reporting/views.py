@@ -43,6 +43,7 @@ from .services import (
     member_remove,
     memberships_of,
     organisation_register,
+    organisation_roster,
     token_create,
     token_revoke,
 )
@@ -131,6 +132,7 @@ def dashboard(request: HttpRequest, credit_code: str) -> HttpResponse:
         "imports": [(item, import_progress(item)) for item in imports],
         "max_mb": int(settings.ONETRIP_REPORT_MAX_BYTES) // (1024 * 1024),
         "max_rows": int(settings.ONETRIP_REPORT_MAX_ROWS),
+        "roster": organisation_roster(organisation=organisation),
     }
     if member.role == MemberRole.ADMIN:
         context["members"] = organisation.members.filter(removed_at__isnull=True).order_by("pk")
