@@ -3,7 +3,8 @@ a clear 413 or 415 instead of failing deep inside a parser (a 10 MB JSON body, o
 sent to a JSON API, used to end in a 500).
 
 Upload paths (`ONETRIP_UPLOAD_PATHS`, e.g. a permit application's documents) take a
-multipart body, on the pages and in the API alike, up to `ONETRIP_MAX_UPLOAD_BYTES`; every other
+multipart body, on the pages and in the API alike, up to `ONETRIP_MAX_UPLOAD_BYTES`; an
+organisation's file (`ONETRIP_REPORT_UPLOAD_PATHS`) up to `ONETRIP_REPORT_MAX_BYTES`; every other
 body is held to `DATA_UPLOAD_MAX_MEMORY_SIZE`, and the API takes JSON only."""
 
 from __future__ import annotations
@@ -64,9 +65,9 @@ def _upload_paths(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
 
 
-def is_upload(request: HttpRequest) -> bool:
-    """A multipart body sent to a path that takes files."""
-    paths = _upload_paths(tuple(getattr(settings, "ONETRIP_UPLOAD_PATHS", ())))
+def is_upload(request: HttpRequest, setting: str = "ONETRIP_UPLOAD_PATHS") -> bool:
+    """A multipart body sent to a path that takes files (the paths named by `setting`)."""
+    paths = _upload_paths(tuple(getattr(settings, setting, ())))
     return (
         paths is not None
         and request.content_type == "multipart/form-data"
@@ -83,6 +84,9 @@ class RequestLimitsMiddleware:
         limit = int(
             settings.ONETRIP_MAX_UPLOAD_BYTES if upload else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         )
+        if request.method in BODY_METHODS and is_upload(request, "ONETRIP_REPORT_UPLOAD_PATHS"):
+            # An organisation's file of up to 500,000 rows, with the form around it.
+            upload, limit = True, int(settings.ONETRIP_REPORT_MAX_BYTES) + 1024 * 1024
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

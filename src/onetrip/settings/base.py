@@ -297,4 +297,7 @@ ONETRIP_PORTAL_PUBLIC_URL = os.environ.get("ONETRIP_PORTAL_PUBLIC_URL", "http://
 # files of up to 500,000 rows), and the most items of one API batch.
 ONETRIP_REPORT_MAX_BYTES = int(os.environ.get("ONETRIP_REPORT_MAX_BYTES", str(64 * 1024 * 1024)))
 ONETRIP_REPORT_MAX_ROWS = int(os.environ.get("ONETRIP_REPORT_MAX_ROWS", "500000"))
-ONETRIP_REPORT_API_MAX_ITEMS = int(os.environ.get("ONETRIP_REPORT_API_MAX_ITEMS", "5000"))
+# An API batch is JSON within the body limit above (1 MB): 2,000 items of a usual length.
+ONETRIP_REPORT_API_MAX_ITEMS = int(os.environ.get("ONETRIP_REPORT_API_MAX_ITEMS", "2000"))
+# The pages that take an organisation's file, as multipart up to ONETRIP_REPORT_MAX_BYTES.
+ONETRIP_REPORT_UPLOAD_PATHS = (r"/org/[0-9A-Za-z]{1,32}/upload/",)

@@ -191,3 +191,24 @@ def test_a_new_token_is_shown_once(resident_client, organisation):
     token = ApiToken.objects.get()
     assert f"otr_{token.prefix}_" in first
     assert 'id="new-token"' in first and 'id="new-token"' not in second
+
+
+def test_a_file_larger_than_other_uploads_is_taken_and_a_file_over_the_limit_refused(
+    resident_client, organisation, settings
+):
+    """The request limit of an organisation's upload is its file limit, not the 1 MB of other
+    bodies: a 3 MB file goes through; one over ONETRIP_REPORT_MAX_BYTES is answered 413."""
+    filler = "".join(
+        f"入职,张三,33010619900101123X,,2026-11-20,{BEISHAN_COMMUNITY},曙光路{n}号,\n"
+        for n in range(50_000)
+    ).encode()
+    big = CSV + filler
+    assert len(big) > 3 * 1024 * 1024
+    url = f"/org/{organisation.credit_code}/upload/"
+    response = resident_client.post(url, {"file": SimpleUploadedFile("big.csv", big)})
+    assert response.status_code == 302
+    assert ReportImport.objects.count() == 1
+    settings.ONETRIP_REPORT_MAX_BYTES = 1024 * 1024
+    response = resident_client.post(url, {"file": SimpleUploadedFile("big2.csv", big + b"\n")})
+    assert response.status_code == 413
+    assert ReportImport.objects.count() == 1

@@ -234,13 +234,15 @@ def _out(report_import: Any) -> BatchOut:
     auth=WRITE,
     response={202: BatchOut, **error_responses(400, 401, 403, 409, 413, 415, 422)},
     summary="报送一批数据 / Send a batch",
-    description="一批最多 5000 条人员和房屋记录，与上传文件一样逐条校验后报送公安，在后台处理；"
-    "用 GET /reporting/batches/{reference} 查询进度和问题。必须带 Idempotency-Key 头：同一幂等键、"
-    "同一内容再次提交时答原批次、不作任何更改；同一幂等键、不同内容答 409。\n\n"
-    "At most 5,000 people and houses, checked item by item like an uploaded file and forwarded "
-    "in the background; poll GET /reporting/batches/{reference}. The Idempotency-Key header is "
-    "required: the same key with the same batch answers the first import and changes nothing; "
-    "the same key with another batch is 409.",
+    description="一批最多 2000 条人员和房屋记录（请求体不超过1MB），"
+    "与上传文件一样逐条校验后报送公安，在后台处理；"
+    "用 GET /reporting/batches/{reference} 查询进度和问题。"
+    "必须带 Idempotency-Key 头：同一幂等键、同一内容再次提交时答原批次、不作任何更改；"
+    "同一幂等键、不同内容答 409。\n\n"
+    "At most 2,000 people and houses (a body of at most 1 MB), checked item by item like an "
+    "uploaded file and forwarded in the background; poll GET /reporting/batches/{reference}. "
+    "The Idempotency-Key header is required: the same key with the same batch answers the "
+    "first import and changes nothing; the same key with another batch is 409.",
     openapi_extra=examples(
         request=EXAMPLE_BATCH,
         responses={
