@@ -335,6 +335,28 @@ def test_wf2_a_status_applies_once_even_when_delivered_twice(resident):
     assert "预约" in sms.text and "北山派出所" in sms.text
 
 
+def test_wf2_a_newer_message_with_the_same_status_tells_the_resident_nothing_again(resident):
+    """The station's review keeps the case 已受理 until the approval; its message updates the
+    mirror but adds no second history line and no second SMS."""
+    application = _submitted(resident)
+    now = timezone.now()
+    permit_application_apply_status(
+        message=status(application, "accepted", at=now, receipt_number="HZ2026000001")
+    )
+    permit_application_apply_status(
+        message=status(
+            application,
+            "accepted",
+            at=now + dt.timedelta(seconds=1),
+            receipt_number="HZ2026000001",
+        )
+    )
+    application.refresh_from_db()
+    assert application.status == "accepted"
+    assert [e.status for e in application.events.all()].count("accepted") == 1
+    assert SmsMessage.objects.filter(template="permit_accepted").count() == 1
+
+
 def test_wf2_an_older_status_is_ignored(resident):
     application = _submitted(resident)
     now = timezone.now()

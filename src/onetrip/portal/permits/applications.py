@@ -1226,6 +1226,9 @@ def permit_application_apply_status(
             )
             return None
         problems = [p.model_dump() for p in message.problems]
+        # A step that keeps the status (a review, before the approval) updates the mirror but
+        # tells the resident nothing new: no second history line, no second SMS.
+        changed = application.status != message.status
         application.status = message.status
         application.problems = problems if message.status == "materials_required" else []
         application.reason = message.reason
@@ -1248,6 +1251,13 @@ def permit_application_apply_status(
                 "updated_at",
             ]
         )
+        if not changed:
+            logger.info(
+                "permit-status unchanged reference=%s status=%s",
+                application.reference,
+                message.status,
+            )
+            return application
         note = message.reason or message.receipt_number or message.station_name
         PermitApplicationEvent.objects.create(
             application=application,
