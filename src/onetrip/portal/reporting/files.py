@@ -153,6 +153,16 @@ class RawRow(NamedTuple):
 # --- Refusals ---------------------------------------------------------------------------------
 
 
+#: The formats an organisation may upload, by the name's extension.
+SUFFIXES: Final = (".xlsx", ".xls", ".csv")
+
+
+def check_file_name(filename: str) -> None:
+    """Refuse a name whose extension is none of SUFFIXES (the content is checked on reading)."""
+    if Path(filename).suffix.lower() not in SUFFIXES:
+        raise _type_refused()
+
+
 def _type_refused() -> FileRefused:
     return FileRefused(
         "file_type",
@@ -226,9 +236,8 @@ def read_rows(
     whole-file problem; the returned iterator then yields people rows and house rows (sheet by
     sheet, in file order) and skips blank rows without renumbering. Reading the rows again (for
     the error report) gives the same rows with the same numbers."""
+    check_file_name(filename)
     suffix = Path(filename).suffix.lower()
-    if suffix not in (".xlsx", ".xls", ".csv"):
-        raise _type_refused()
     size = os.stat(path).st_size
     if size == 0:
         raise FileRefused("file_empty", "上传的文件是空的", "The uploaded file is empty")

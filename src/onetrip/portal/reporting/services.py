@@ -56,7 +56,7 @@ from .errors import (
     OrganisationNotFound,
     ReportingError,
 )
-from .files import FileRefused, RawRow, read_rows
+from .files import FileRefused, RawRow, check_file_name, read_rows
 from .models import (
     ApiToken,
     ImportCounter,
@@ -376,6 +376,8 @@ def import_create(
         )
     if not content:
         raise FileRefused("file_empty", "文件是空的", "The file is empty")
+    if source != ImportSource.API:
+        check_file_name(filename)
     digest = hashlib.sha256(content).hexdigest()
     existing = _existing_import(organisation, source, digest, dry_run, idempotency_key)
     if existing is not None:
