@@ -52,6 +52,26 @@ WRITE = OrganisationBearer(TokenScope.REPORT)
 READ = OrganisationBearer(TokenScope.READ)
 
 
+# The place of a person or a house, as a clerk writes it in the file's 社区 and 详细地址 columns.
+CommunityText = Annotated[
+    str,
+    Field(
+        max_length=100,
+        description="社区：12位社区代码或“街道+社区”名称 / Community: its 12-digit code or "
+        "its name with the street's",
+        examples=["330106002001"],
+    ),
+]
+AddressText = Annotated[
+    str,
+    Field(
+        max_length=500,
+        description="详细地址，到室 / Address down to the room",
+        examples=["曙光路 12 号 3 幢 201 室"],
+    ),
+]
+
+
 class PersonItem(Schema):
     event: str = Field(
         max_length=10,
@@ -74,17 +94,8 @@ class PersonItem(Schema):
     date: DateStr = Field(  # type: ignore[valid-type]
         description="入住、入职、离开或离职的日期 / The day of the event", examples=["2026-11-30"]
     )
-    community: str = Field(
-        max_length=100,
-        description="居住社区：12位社区代码或“街道+社区”名称 / Community: its 12-digit code or "
-        "its name with the street's",
-        examples=["330106002001"],
-    )
-    address: str = Field(
-        max_length=500,
-        description="详细地址，到室 / Address down to the room",
-        examples=["曙光路 12 号 3 幢 201 室"],
-    )
+    community: CommunityText
+    address: AddressText
     house_ref: str | None = Field(
         default=None,
         max_length=100,
@@ -97,16 +108,8 @@ class HouseItem(Schema):
     house_ref: str = Field(
         max_length=100, description="房屋编号 / House reference", examples=["FW-0001"]
     )
-    community: str = Field(
-        max_length=100,
-        description="社区代码或名称 / Community code or name",
-        examples=["330106002001"],
-    )
-    address: str = Field(
-        max_length=500,
-        description="详细地址，到室 / Address down to the room",
-        examples=["曙光路 12 号 3 幢 201 室"],
-    )
+    community: CommunityText
+    address: AddressText
     owner_name: str = Field(max_length=100, description="房主姓名 / Owner", examples=["李四"])
     owner_id_number: str = Field(
         max_length=64,
