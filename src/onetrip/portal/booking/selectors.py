@@ -268,11 +268,14 @@ def _reference(reference: str) -> str:
         raise BookingNotFound() from exc
 
 
-def booking_of_resident(*, resident: Resident, reference: str) -> Booking:
+def booking_of_resident(*, resident: Resident, reference: str, for_update: bool = False) -> Booking:
+    """One of the resident's bookings, or "not found"; `for_update` locks its row (inside the
+    caller's transaction) in the same query."""
+    bookings = Booking.objects.select_related("window", "application")
+    if for_update:
+        bookings = bookings.select_for_update(of=("self",))
     try:
-        return Booking.objects.select_related("window", "application").get(
-            resident=resident, reference=_reference(reference)
-        )
+        return bookings.get(resident=resident, reference=_reference(reference))
     except Booking.DoesNotExist as exc:
         raise BookingNotFound() from exc
 
@@ -286,10 +289,10 @@ def waitlist_of(*, resident: Resident) -> QuerySet[WaitlistEntry]:
 
 
 def active_window(code: str) -> Window:
-    """An active window by its code, or "not found"."""
+    """An active window by its code, or "not found"; its calendar comes in the same query."""
     if not WINDOW_CODE.fullmatch(str(code)):
         raise WindowNotFound()
-    window = Window.objects.filter(code=code, active=True).first()
+    window = Window.objects.filter(code=code, active=True).select_related("calendar").first()
     if window is None:
         raise WindowNotFound()
     return window

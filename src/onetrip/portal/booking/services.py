@@ -29,7 +29,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -160,9 +160,8 @@ class Seats:
         capacity: int,
         full: type[SlotFull] | type[DayFull],
     ) -> None:
-        for _ in range(delta):
-            if not _take(model, self.window_id, at, capacity):
-                raise full()
+        if delta > 0 and not _take(model, self.window_id, at, delta, capacity):
+            raise full()
         if delta < 0:
             _give(model, self.window_id, at, -delta)
 
@@ -171,25 +170,40 @@ def _key(model: type[SlotCounter] | type[DayCounter], at: dt.datetime | dt.date)
     return {"starts_at": at} if model is SlotCounter else {"day": at}
 
 
+def _counter_sql(model: type[SlotCounter] | type[DayCounter]) -> tuple[Any, str, str, str, str]:
+    connection = connections[db_for(model)]
+    quote = connection.ops.quote_name
+    at = "starts_at" if model is SlotCounter else "day"
+    return connection, quote(model._meta.db_table), quote(at), quote("taken"), quote("window_id")
+
+
+def _adapt(connection: Any, at: dt.datetime | dt.date) -> Any:
+    if isinstance(at, dt.datetime):
+        return connection.ops.adapt_datetimefield_value(at)
+    return connection.ops.adapt_datefield_value(at)
+
+
 def _take(
     model: type[SlotCounter] | type[DayCounter],
     window_id: int,
     at: dt.datetime | dt.date,
+    n: int,
     capacity: int,
 ) -> bool:
-    """One seat from the counter row, created on demand: the conditional UPDATE decides."""
-    if capacity <= 0:
+    """`n` seats from the counter row, created on demand, in one conditional upsert: the row
+    lock (PostgreSQL, which re-checks the condition after waiting for it) or the write lock
+    (SQLite) decides; no row comes back when the seats are not there."""
+    if n > capacity:
         return False
-    rows = model.objects.filter(window_id=window_id, **_key(model, at))
-    if rows.filter(taken__lt=capacity).update(taken=F("taken") + 1):
-        return True
-    if rows.exists():
-        return False
-    model.objects.bulk_create(
-        [model(window_id=window_id, taken=0, **_key(model, at))],  # type: ignore[list-item]
-        ignore_conflicts=True,
+    connection, table, column, taken, window = _counter_sql(model)
+    sql = (
+        f"INSERT INTO {table} ({window}, {column}, {taken}) VALUES (%s, %s, %s)"  # noqa: S608
+        f" ON CONFLICT ({window}, {column}) DO UPDATE SET {taken} = {table}.{taken} + %s"
+        f" WHERE {table}.{taken} + %s <= %s RETURNING {taken}"
     )
-    return bool(rows.filter(taken__lt=capacity).update(taken=F("taken") + 1))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [window_id, _adapt(connection, at), n, n, n, capacity])
+        return cursor.fetchone() is not None
 
 
 def _give(
@@ -427,6 +441,21 @@ def booking_release_expired(
     return count
 
 
+def _has_room(window: Window, rules: Rules | None, slot: Slot) -> bool:
+    """Whether the slot and its day have a seat left now (another request may have let expired
+    holds go since this one found them full)."""
+    if rules is None:
+        return False
+    return (
+        not SlotCounter.objects.filter(
+            window=window, starts_at=slot.starts_at, taken__gte=rules.counters_per_slot
+        ).exists()
+        and not DayCounter.objects.filter(
+            window=window, day=slot.day, taken__gte=rules.online_quota_per_day
+        ).exists()
+    )
+
+
 def _hold_once(
     *,
     resident: Resident,
@@ -518,9 +547,6 @@ def booking_hold(
         captcha_token=captcha_token,
         captcha_answer=captcha_answer,
     )
-    pending = _expired_holds(window, now).exists()
-    if pending:
-        booking_release_expired(window=window, now=now)
     attempt = functools.partial(
         _hold_once,
         resident=resident,
@@ -535,11 +561,11 @@ def booking_hold(
     try:
         booking = attempt()
     except (SlotFull, DayFull):
-        if not pending:
+        # The listing counts a hold past its expiry as free: let this window's expired holds
+        # go (waiting for a release another request has begun) and try once more.
+        released = booking_release_expired(window=window, now=now, wait=True)
+        if not released and not _has_room(window, rules, slot):
             raise
-        # Another request was letting this window's expired holds go while this one found
-        # the slot full: wait for that release to commit, then try once more.
-        booking_release_expired(window=window, now=now, wait=True)
         booking = attempt()
     logger.info("booking-hold held reference=%s window=%s", booking.reference, window.code)
     return booking
@@ -549,12 +575,9 @@ def booking_hold(
 
 
 def _locked(resident: Resident, reference: str) -> Booking:
-    found = booking_of_resident(resident=resident, reference=reference)
-    return (
-        Booking.objects.select_for_update(of=("self",))
-        .select_related("window", "resident", "application")
-        .get(pk=found.pk)
-    )
+    booking = booking_of_resident(resident=resident, reference=reference, for_update=True)
+    booking.resident = resident
+    return booking
 
 
 def _default_name(resident: Resident) -> str:
@@ -602,9 +625,10 @@ def booking_confirm(
             booking.booked_at = now
             booking.hold_expires_at = None
             booking.save(update_fields=["name", "status", "booked_at", "hold_expires_at"])
-            WaitlistEntry.objects.filter(offer=booking).update(
-                status=WaitlistStatus.ACCEPTED, updated_at=now
-            )
+            if booking.from_waitlist:
+                WaitlistEntry.objects.filter(offer=booking).update(
+                    status=WaitlistStatus.ACCEPTED, updated_at=now
+                )
             actor = f"resident:{resident.pk}"
             _event(booking, "booked", actor)
             _emit(

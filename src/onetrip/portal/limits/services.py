@@ -1,9 +1,9 @@
 """Fixed-window rate limits that hold under concurrency and across servers.
 
-Each hit is one short transaction whose first statement is a conditional UPDATE: on PostgreSQL it
-takes the key's row lock, on SQLite the database's write lock, so parallel hits queue and the count
-is exact. The window starts with the first hit and ends `window_seconds` later whatever happens
-in between; `Retry-After` is the real time left.
+Each hit is one statement, an upsert of the key's row: on PostgreSQL it takes the key's row lock,
+on SQLite the database's write lock, so parallel hits queue and the count is exact. The window
+starts with the first hit and ends `window_seconds` later whatever happens in between;
+`Retry-After` is the real time left.
 """
 
 from __future__ import annotations
@@ -11,11 +11,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db.models import F
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Field
 from django.utils import timezone
 
-from onetrip.common.db import atomic_for
+from onetrip.common.db import db_for
 from onetrip.common.errors import RateLimited
 
 from .models import RateLimitWindow
@@ -51,15 +54,12 @@ def rate_limit_hits(
     message_en: str,
     now: datetime | None = None,
 ) -> int:
-    """Count one hit on each of `keys` in one transaction (one write lock taken on SQLite, not
-    one per key); raise `RateLimited` if any of them is past `limit`, with the longest wait.
-    Every key counts the hit even when another refuses it. Returns the highest count."""
+    """Count one hit on each of `keys` in one statement; raise `RateLimited` if any of them is
+    past `limit`, with the longest wait. Every key counts the hit even when another refuses it.
+    Returns the highest count."""
     now = now or timezone.now()
     window = timedelta(seconds=window_seconds)
-    counts: list[tuple[datetime, int]] = []
-    with atomic_for(RateLimitWindow):
-        for key in dict.fromkeys(k[:200] for k in keys):
-            counts.append(_hit(key, now, window))
+    counts = _hit(sorted(dict.fromkeys(k[:200] for k in keys)), now, window)
     retry_after = 0
     for started, hits in counts:
         if hits > limit:
@@ -74,21 +74,46 @@ def rate_limit_hits(
     return max((hits for _, hits in counts), default=0)
 
 
-def _hit(key: str, now: datetime, window: timedelta) -> tuple[datetime, int]:
-    rows = RateLimitWindow.objects.filter(key=key)
-    cutoff = now - window
-    counted = rows.filter(window_started_at__gt=cutoff).update(hits=F("hits") + 1)
-    # Renew only a window that is over: a row another request has just created or renewed
-    # is counted into, never reset (PostgreSQL re-checks the condition after the row lock).
-    if not counted and not rows.filter(window_started_at__lte=cutoff).update(
-        window_started_at=now, hits=1
-    ):
-        RateLimitWindow.objects.bulk_create(
-            [RateLimitWindow(key=key, window_started_at=now, hits=0)], ignore_conflicts=True
-        )
-        rows.update(hits=F("hits") + 1)
-    started, hits = rows.values_list("window_started_at", "hits").get()
-    return started, hits
+def _hit(keys: list[str], now: datetime, window: timedelta) -> list[tuple[datetime, int]]:
+    """One upsert for all keys (sorted, so two requests lock shared rows in one order): a window
+    still running counts the hit, one that is over starts again at `now` with this hit. The row
+    lock (PostgreSQL) or the write lock (SQLite) makes parallel hits queue, so counts are exact;
+    a refused hit never moves the window."""
+    if not keys:
+        return []
+    connection = connections[db_for(RateLimitWindow)]
+    ops = connection.ops
+    table, key, started_at, hits = (
+        ops.quote_name(name)
+        for name in (RateLimitWindow._meta.db_table, "key", "window_started_at", "hits")
+    )
+    started = ops.adapt_datetimefield_value(now)
+    cutoff = ops.adapt_datetimefield_value(now - window)
+    running = f"{table}.{started_at} > %s"
+    sql = (
+        f"INSERT INTO {table} ({key}, {started_at}, {hits}) VALUES "  # noqa: S608 (model names)
+        + ", ".join(["(%s, %s, 1)"] * len(keys))
+        + f" ON CONFLICT ({key}) DO UPDATE SET"
+        f" {hits} = CASE WHEN {running} THEN {table}.{hits} + 1 ELSE 1 END,"
+        f" {started_at} = CASE WHEN {running} THEN {table}.{started_at}"
+        f" ELSE excluded.{started_at} END"
+        f" RETURNING {started_at}, {hits}"
+    )
+    params: list[object] = [value for name in keys for value in (name, started)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, cutoff, cutoff])
+        rows = cursor.fetchall()
+    field = RateLimitWindow._meta.get_field("window_started_at")
+    return [(_as_datetime(value, field, connection), int(count)) for value, count in rows]
+
+
+def _as_datetime(
+    value: object, field: Field[Any, Any], connection: BaseDatabaseWrapper
+) -> datetime:
+    for converter in connection.ops.get_db_converters(field.get_col(field.model._meta.db_table)):
+        value = converter(value, field, connection)
+    assert isinstance(value, datetime)
+    return value
 
 
 def rate_limit_prune(*, older_than: timedelta = timedelta(days=1)) -> int:
