@@ -2,7 +2,7 @@
 
 Prepares both zones (keys, migrations, reference and demo data), then runs and supervises the
 citizen portal, the police workbench, both ferry agents, the task workers, the sweepers and the SMS
-and courier simulators.
+courier and department-data simulators.
 A process that dies is restarted; Ctrl-C stops everything.
 
 Environment: ONETRIP_HOST (127.0.0.1), ONETRIP_PORTAL_PORT (8000), ONETRIP_POLICE_PORT (8001),
@@ -13,7 +13,9 @@ ONETRIP_SMS_GATEWAY_URL defaults to the simulator started here, and ONETRIP_PORT
 address the links in SMS point at) to the portal started here; ONETRIP_COURIER_URL defaults to the
 courier simulator started here, ONETRIP_COURIER_SECRET (the callbacks' shared secret, which the
 simulator reads from the environment too) to the simulator's published development secret, and
-ONETRIP_COURIER_CALLBACK_URL to the workbench's /courier/callbacks/. Every process gets the same
+ONETRIP_COURIER_CALLBACK_URL to the workbench's /courier/callbacks/; ONETRIP_EGOV_SOURCES and
+ONETRIP_EGOV_SIGNING_KEY to the department-data simulator on ONETRIP_EGOV_PORT (8027) and its
+published development keys. Every process gets the same
 environment, so any setting of `onetrip.settings.base` (ONETRIP_DEBUG, ONETRIP_*_DATABASE_URL, …)
 applies to all of them. DEBUG stays off unless ONETRIP_DEBUG=1: residents of a demo never see
 Django's debug pages, and whitenoise serves the static files either way.
@@ -21,6 +23,7 @@ Django's debug pages, and whitenoise serves the static files either way.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -32,11 +35,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from onetrip.simulators.courier import DEV_SECRET as COURIER_DEV_SECRET
+from onetrip.simulators.egov import dev_signing_setting, dev_sources_setting
 
 PORTAL_PORT = int(os.environ.get("ONETRIP_PORTAL_PORT", "8000"))
 POLICE_PORT = int(os.environ.get("ONETRIP_POLICE_PORT", "8001"))
 SMS_PORT = int(os.environ.get("ONETRIP_SMS_PORT", "8025"))
 COURIER_PORT = int(os.environ.get("ONETRIP_COURIER_PORT", "8026"))
+EGOV_PORT = int(os.environ.get("ONETRIP_EGOV_PORT", "8027"))
 HOST = os.environ.get("ONETRIP_HOST", "127.0.0.1")
 # Each zone's gunicorn: worker processes, and threads in each.
 WEB_WORKERS = int(os.environ.get("ONETRIP_WEB_WORKERS", "2"))
@@ -66,6 +71,11 @@ def _env() -> dict[str, str]:
     env.setdefault(
         "ONETRIP_COURIER_CALLBACK_URL", f"http://{HOST}:{POLICE_PORT}/courier/callbacks/"
     )
+    # The police zone asks the department-data simulator, signing with the published dev key.
+    env.setdefault(
+        "ONETRIP_EGOV_SOURCES", json.dumps(dev_sources_setting(f"http://{HOST}:{EGOV_PORT}"))
+    )
+    env.setdefault("ONETRIP_EGOV_SIGNING_KEY", dev_signing_setting())
     env.setdefault("PYTHONUNBUFFERED", "1")
     # A demo: the demo approvers and administrators get the published TOTP secret, so the
     # README's log-in works without enrolling an authenticator first (MLPS-3 d).
@@ -202,6 +212,19 @@ def services(env: dict[str, str]) -> list[Service]:
             ],
             env,
         ),
+        Service(
+            "egov-sim",
+            [
+                sys.executable,
+                "-m",
+                "onetrip.simulators.egov",
+                "--host",
+                HOST,
+                "--port",
+                str(EGOV_PORT),
+            ],
+            env,
+        ),
         Service("portal", gunicorn(f"{HOST}:{PORTAL_PORT}", "onetrip.portal.wsgi"), env),
         Service("police", gunicorn(f"{HOST}:{POLICE_PORT}", "onetrip.police.wsgi"), env),
         Service("ferry-portal", _onetrip("portal", "ferry", "run"), env),
@@ -269,6 +292,7 @@ def banner(staff: tuple[str, list[tuple[str, str]]], env: dict[str, str]) -> str
    民警工作台 police workbench  http://{HOST}:{POLICE_PORT}/
    短信模拟器 SMS simulator     http://{HOST}:{SMS_PORT}/   (login codes appear here)
    快递模拟器 courier simulator http://{HOST}:{COURIER_PORT}/   (card deliveries)
+   部门数据模拟器 department data http://{HOST}:{EGOV_PORT}/_control/queries   (人社 住建 教育 人口)
  Residents: log in with any mobile number, e.g. 13800138000, and the code shown
             on the SMS simulator page.
  Organisations (单位报送, /org/): log in as the HR clerk of 杭州示例科技有限公司 with

@@ -2,6 +2,7 @@
 deployment changes comes from an environment variable with a safe default for `make up`."""
 
 import contextlib
+import json
 import os
 from pathlib import Path
 
@@ -152,6 +153,13 @@ ONETRIP_DIVISIONS_DIR = os.environ.get("ONETRIP_DIVISIONS_DIR", "")
 
 # External systems, each behind an adapter with a loopback simulator for `make up`.
 ONETRIP_SMS_GATEWAY_URL = os.environ.get("ONETRIP_SMS_GATEWAY_URL", "http://127.0.0.1:8025")
+# Which DOC-2 proofs each department data source stands in for (HZ-7): the police zone asks the
+# source instead of the paper (police/egov), and the portal asks no upload of them. JSON.
+ONETRIP_EGOV_PROOFS: dict[str, list[str]] = json.loads(
+    os.environ.get("ONETRIP_EGOV_PROOFS", "")
+    or '{"population": ["A1"], "social_insurance": ["B10", "B17"],'
+    ' "housing": ["C19", "C20", "C25"], "education": ["D31"]}'
+)
 
 # The zone this process serves, "portal" or "police": each zone's settings file sets it.
 ZONE = ""

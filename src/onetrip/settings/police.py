@@ -1,6 +1,7 @@
 """The police-network zone: register of record and the police workbench."""
 
 import copy
+import json
 import os
 
 from .base import *  # noqa: F403
@@ -23,7 +24,9 @@ POLICE_APPS = [
     "onetrip.police.delivery",
     "onetrip.police.appointments",
     "onetrip.police.reporting",
+    "onetrip.police.guidance",
     "onetrip.police.ferrybox",
+    "onetrip.police.egov",
 ]
 INSTALLED_APPS = SHARED_APPS + POLICE_APPS
 ROOT_URLCONF = "onetrip.police.urls"
@@ -141,3 +144,24 @@ ONETRIP_CARD_PRODUCTION_KEY = os.environ.get(
     "ONETRIP_CARD_PRODUCTION_KEY",
     os.path.join(FERRY_KEYS_DIR, "card-production.key"),  # noqa: F405
 )
+
+# Department data instead of paper (police/egov; `simulators/egov.py` locally; DOMAIN HZ-7).
+# The sources this deployment reaches, as JSON: {"<population|social_insurance|housing|
+# education>": {"url": "https://…", "keys": {"<key id>": "<base64 Ed25519 public key>"}}}. A
+# source not listed is never asked: its proofs need the resident's paper.
+ONETRIP_EGOV_SOURCES = json.loads(os.environ.get("ONETRIP_EGOV_SOURCES", "") or "{}")
+# Who we are to the departments, and the key our questions are signed with:
+# "<key id>:<base64 32-byte Ed25519 seed>". Empty asks no source at all.
+ONETRIP_EGOV_CLIENT_ID = os.environ.get("ONETRIP_EGOV_CLIENT_ID", "onetrip-police")
+ONETRIP_EGOV_SIGNING_KEY = os.environ.get("ONETRIP_EGOV_SIGNING_KEY", "")
+# Seconds per request, attempts per question and the first backoff (doubling).
+ONETRIP_EGOV_TIMEOUT = float(os.environ.get("ONETRIP_EGOV_TIMEOUT", "3"))
+ONETRIP_EGOV_ATTEMPTS = int(os.environ.get("ONETRIP_EGOV_ATTEMPTS", "3"))
+ONETRIP_EGOV_BACKOFF = float(os.environ.get("ONETRIP_EGOV_BACKOFF", "0.2"))
+# A source failing this many questions in a row is not asked for this many seconds.
+ONETRIP_EGOV_BREAKER_FAILURES = int(os.environ.get("ONETRIP_EGOV_BREAKER_FAILURES", "5"))
+ONETRIP_EGOV_BREAKER_RESET_SECONDS = float(
+    os.environ.get("ONETRIP_EGOV_BREAKER_RESET_SECONDS", "30")
+)
+# A verified answer serves the same case's same question for this long, and never longer.
+ONETRIP_EGOV_CACHE_SECONDS = int(os.environ.get("ONETRIP_EGOV_CACHE_SECONDS", "900"))
