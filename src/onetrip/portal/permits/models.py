@@ -115,6 +115,9 @@ class PermitApplication(models.Model):
     station_name = models.CharField(max_length=100, blank=True, default="")
     receipt_number = models.CharField(max_length=40, blank=True, default="")
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    # What the departments' data said of the proofs (permit.proofs_checked, HZ-7):
+    # {"revision": n, "checks": [{"requirement", "status", "source", "proof_id", …}]}.
+    proof_checks = models.JSONField(default=dict, blank=True)
 
     # Accepted uploads so far, counted in the database (the limit per application).
     uploads = models.PositiveIntegerField(default=0)
