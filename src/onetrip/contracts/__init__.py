@@ -1,6 +1,6 @@
 """Ferry message contracts: the only language the two zones share."""
 
-from . import booking, declarations, delivery, permits, reporting
+from . import booking, declarations, delivery, guidance, permits, reporting
 from .base import (
     Contract,
     contract_for,
@@ -17,6 +17,7 @@ __all__ = [
     "contract_for",
     "declarations",
     "delivery",
+    "guidance",
     "known_contracts",
     "latest_version",
     "permits",

@@ -13,5 +13,6 @@ urlpatterns = [
     path("courier/callbacks/", courier_callback, name="courier-callback"),
     path("", include("onetrip.police.accounts.urls")),
     path("reporting/", include("onetrip.police.reporting.urls")),
+    path("guidance/", include("onetrip.police.guidance.urls")),
     path("", include("onetrip.police.workbench.urls")),
 ]

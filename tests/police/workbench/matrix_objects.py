@@ -248,6 +248,20 @@ def _staff_member(world: World) -> dict[str, str]:
     return {"username": STAFF_TARGET}
 
 
+def _guidance_entry(world: World) -> dict[str, str]:
+    """An FAQ entry waiting in review, written and sent by an editor who is no principal, so
+    the city administrator may publish it."""
+    from onetrip.police.guidance.services import guidance_draft_save, guidance_submit
+
+    author = world._pipeline.get("content") or staff("pipe_content", Role.CITY_ADMIN, None)
+    world._pipeline["content"] = author
+    key = "faq-matrix-entry"
+    data = {"title": "居住证能网上签注吗？", "body": "可以。", "category": "endorsement"}
+    guidance_draft_save(user=author, key=key, kind="faq", data=data)
+    guidance_submit(user=author, key=key)
+    return {"key": key}
+
+
 MAKERS: dict[str, Callable[[World], dict[str, str]]] = {
     "declaration": _declaration,
     "registration": _registration,
@@ -257,6 +271,7 @@ MAKERS: dict[str, Callable[[World], dict[str, str]]] = {
     "appointment": _appointment,
     "quarantine": _quarantine,
     "staff_member": _staff_member,
+    "guidance_entry": _guidance_entry,
     "reported_stay": matrix_reported_stay,
     "organisation": matrix_organisation,
     "report_conflict": matrix_conflict,

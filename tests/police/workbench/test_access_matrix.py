@@ -76,6 +76,18 @@ ACCEPT_QUEUE = frozenset({CLERK, STATION_ADMIN, DISTRICT, CITY})
 # a conflict is resolved by the station's own staff, who can go and look.
 REPORT_READ = DECL_READ
 REPORT_RESOLVE = frozenset({CLERK, REVIEWER, APPROVER, STATION_ADMIN, FIELD})
+# Guidance (issue 16): the city administrators are the content role that writes, reviews and
+# publishes; an entry's pages answer 404 to everyone else. Staff guidance is read by every role
+# that works on cases, not by the security centre's administrators.
+CONTENT = frozenset({CITY})
+STAFF_GUIDANCE = DECL_READ | PERMIT_READ
+NEW_FAQ = {
+    "kind": "faq",
+    "key": "faq-matrix-new",
+    "title": "居住证可以网上签注吗？",
+    "body": "可以。",
+    "category": "endorsement",
+}
 
 
 def others(*groups: frozenset[str]) -> frozenset[str]:
@@ -616,6 +628,21 @@ MATRIX: list[Entry] = [
         obj="case_hand_over",
         body={"id_number": id_number(107)},
     ),
+]
+
+MATRIX += [
+    # -- guidance (政策法规、办事指南、你问我答、材料样例、内部工作指引; issue 16) ----------------
+    R("GET", "guidance/", CONTENT, refuse=others(CONTENT)),
+    R("GET", "guidance/new/", CONTENT, refuse=others(CONTENT)),
+    R("POST", "guidance/new/", CONTENT, refuse=others(CONTENT), body=NEW_FAQ),
+    R("GET", "guidance/answers/", STAFF_GUIDANCE, refuse=others(STAFF_GUIDANCE)),
+    R("GET", "guidance/<str:key>/", CONTENT, obj="guidance_entry"),
+    R("GET", "guidance/<str:key>/edit/", CONTENT, obj="guidance_entry"),
+    R("POST", "guidance/<str:key>/edit/", CONTENT, obj="guidance_entry", body={}),
+    R("POST", "guidance/<str:key>/picture/", CONTENT, obj="guidance_entry", body={}),
+    R("POST", "guidance/<str:key>/submit/", CONTENT, obj="guidance_entry", body={}),
+    R("POST", "guidance/<str:key>/publish/", CONTENT, obj="guidance_entry", body={}),
+    R("POST", "guidance/<str:key>/return/", CONTENT, obj="guidance_entry", body={"note": "再改"}),
 ]
 
 KEYS = {e.key for e in MATRIX}
