@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TypedDict, TypeVar
 
 from django.conf import settings
-from django.db import models, router, transaction
+from django.db import connections, models, router, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from stdnum.cn import ric
@@ -98,13 +98,23 @@ def _clean_detail(detail: dict[str, Any] | None) -> dict[str, Any]:
 def _lock_head(alias: str) -> AuditHead:
     """Take the chain's lock and return its head.
 
-    The first statement is a write, for both vendors: on PostgreSQL the UPDATE locks the head
-    row, so concurrent appends queue here until this transaction ends; on SQLite it takes the
-    database's write lock before anything is read (a transaction that read first could not wait
-    for another writer and would fail with "database is locked").
+    On PostgreSQL `SELECT … FOR UPDATE` locks the head row, so concurrent appends queue here
+    until this transaction ends. On SQLite the first statement is a write (an UPDATE that
+    changes nothing): it takes the database's write lock before anything is read (a transaction
+    that read first could not wait for another writer and would fail with "database is
+    locked").
     """
     heads = AuditHead.objects.using(alias)
-    if not heads.filter(pk=AuditHead.SINGLETON_ID).update(id=AuditHead.SINGLETON_ID):
+    if connections[alias].vendor == "postgresql":
+        # PostgreSQL waits on the row lock of SELECT … FOR UPDATE itself: one statement fewer
+        # while the chain is locked.
+        found = heads.select_for_update().filter(pk=AuditHead.SINGLETON_ID).first()
+        if found is not None:
+            return found
+        exists = False
+    else:
+        exists = bool(heads.filter(pk=AuditHead.SINGLETON_ID).update(id=AuditHead.SINGLETON_ID))
+    if not exists:
         # No head yet (a new database, or the tables were flushed): start it from whatever the
         # table already holds. A concurrent first append waits on this insert's key and then
         # does nothing.
@@ -193,7 +203,12 @@ def audit_actor(user: Any) -> AuditActor:
     Role and station come from `user.staff_profile` when the user has one (police_accounts);
     a user without a profile is audited by username alone.
     """
-    profile = getattr(user, "staff_profile", None)
+    if getattr(user, "is_authenticated", False) and getattr(user, "pk", None) is not None:
+        # The profile the request has already read (`staff_profile` keeps it per request),
+        # not two more queries for the profile and its station.
+        profile: Any = staff_profile(user)
+    else:
+        profile = getattr(user, "staff_profile", None)
     role = getattr(profile, "role", "") or ""
     station = getattr(profile, "station", None)
     station_code = getattr(station, "code", "") or ""
