@@ -243,6 +243,9 @@ ONETRIP_PERMIT_SOCIAL_INSURANCE_MONTHS = int(
 ONETRIP_PERMIT_GAP_TOLERANCE_DAYS = int(os.environ.get("ONETRIP_PERMIT_GAP_TOLERANCE_DAYS", "0"))
 # Staff work queues show at most this many rows a page.
 ONETRIP_QUEUE_PAGE_SIZE = int(os.environ.get("ONETRIP_QUEUE_PAGE_SIZE", "200"))
+# The station's one-stop queues (待受理 … 待领取) show this many cases a page, with the next
+# page a link away: a window clerk works the top of the queue, not its two-thousandth case.
+ONETRIP_STATION_QUEUE_PAGE_SIZE = int(os.environ.get("ONETRIP_STATION_QUEUE_PAGE_SIZE", "50"))
 # Staff log-in lockout (DOMAIN MLPS-3 b): this many failures in a row lock the username.
 ONETRIP_LOGIN_MAX_FAILURES = int(os.environ.get("ONETRIP_LOGIN_MAX_FAILURES", "5"))
 ONETRIP_LOGIN_LOCKOUT_SECONDS = int(os.environ.get("ONETRIP_LOGIN_LOCKOUT_SECONDS", "900"))

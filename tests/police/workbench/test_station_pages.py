@@ -183,6 +183,38 @@ def test_the_queue_page_query_count_does_not_grow_with_the_queue(beishan):
     assert counts[0] == counts[1]
 
 
+def test_the_queue_shows_a_page_at_a_time_with_its_tab_counts(beishan, settings):
+    settings.ONETRIP_STATION_QUEUE_PAGE_SIZE = 2
+    reviewer = staff("reviewer_beishan", "reviewer", beishan)
+    clerk = client_of(staff("clerk_beishan", "window_clerk", beishan))
+    references = [f"PA2611270000{n:04d}" for n in range(1, 4)]
+    for reference in references:
+        receive(
+            document("photo", reference=reference),
+            document("B11", reference=reference),
+            reference=reference,
+        )
+        permit_prereview_pass(user=reviewer, reference=reference)
+
+    first = clerk.get("/station/", {"task": "accept"}).content.decode()
+    assert references[0] in first and references[1] in first and references[2] not in first
+    assert re.search(r'href="\?task=accept"[^>]*>待受理 <span class="count">3</span>', first)
+    assert 'href="?task=accept&amp;page=2"' in first and 'rel="prev"' not in first
+    second = clerk.get("/station/", {"task": "accept", "page": "2"}).content.decode()
+    assert references[2] in second and references[0] not in second
+    assert 'href="?task=accept&amp;page=1"' in second and 'rel="next"' not in second
+    assert AuditEvent.objects.filter(
+        action="permit_case.view_personal_data", object_id="task:accept:page:2"
+    ).exists()
+    for page in ("0", "x", "99999999"):
+        assert (
+            references[0]
+            in clerk.get("/station/", {"task": "accept", "page": page}).content.decode()
+        )
+    beyond = clerk.get("/station/", {"task": "accept", "page": "3"}).content.decode()
+    assert "PA2611270000" not in beyond
+
+
 def test_overdue_cases_come_first(passed, beishan):
     import datetime as dt
 

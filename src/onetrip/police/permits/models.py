@@ -204,6 +204,27 @@ class PermitCase(models.Model):
         return self.reference
 
 
+class TaskCount(models.Model):
+    """How many cases wait in one task queue of one station: the tabs of the queue page, read
+    as a handful of rows instead of counting thousands of cases on every page.
+
+    Kept by database triggers on `PermitCase` (`task_counts.py`, migration 0006) in the same
+    transaction as the change, whoever writes the case (a service, `bulk_create`, COPY), so a
+    count never disagrees with the cases it counts. No code writes it."""
+
+    station_id = models.BigIntegerField()
+    task = models.CharField(max_length=12, choices=Task.choices)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["station_id", "task"], name="permit_task_count_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.station_id}/{self.task}: {self.n}"
+
+
 class PermitCaseDocument(models.Model):
     """One uploaded file. It arrives before the application that lists it, so until then it is
     known by its reference only (`case` is empty)."""

@@ -107,22 +107,33 @@ def permit_check_may_use_queue(*, user: User, purpose: str, status: str = "") ->
     )
 
 
-def permit_cases_visible_to(*, user: User) -> QuerySet[PermitCase]:
+def permit_station_ids_in_scope(*, user: User) -> list[int] | None:
+    """The ids of the stations whose cases the user sees; None for the whole city, [] for
+    nobody's (a role without permit work)."""
     profile = _profile(user)
     if not permit_may_use_queue(profile):
-        return PermitCase.objects.none()
+        return []
     assert profile is not None
-    qs = PermitCase.objects.select_related("station")
     if profile.role in STATION_ROLES:
         # On the station's own id, so a queue reads its index in order (a join on the
         # station's code made the planner read and sort the whole queue).
-        return qs.filter(station_id=profile.station_id)
+        return [profile.station_id] if profile.station_id is not None else []
     codes = station_codes_in_scope(profile)
     if codes is None:
+        return None
+    return list(Station.objects.filter(code__in=codes).values_list("id", flat=True))
+
+
+def permit_cases_visible_to(*, user: User) -> QuerySet[PermitCase]:
+    stations = permit_station_ids_in_scope(user=user)
+    if stations == []:
+        return PermitCase.objects.none()
+    qs = PermitCase.objects.select_related("station")
+    if stations is None:
         return qs
-    return qs.filter(
-        station_id__in=list(Station.objects.filter(code__in=codes).values_list("id", flat=True))
-    )
+    if len(stations) == 1:
+        return qs.filter(station_id=stations[0])
+    return qs.filter(station_id__in=stations)
 
 
 def _normalise_reference(reference: str) -> str:

@@ -40,7 +40,7 @@ from onetrip.police.permits.models import (
 )
 from onetrip.police.permits.queues import (
     casework_counts_for_staff,
-    casework_queue_for_staff,
+    casework_queue_page_for_staff,
     casework_tasks_for,
 )
 from onetrip.police.permits.receipt import receipt_pdf
@@ -77,6 +77,10 @@ def _clock(days_left: int | None) -> str:
     return ngettext("剩%(n)d天", "剩%(n)d天", days_left) % {"n": days_left}
 
 
+def _page_number(value: str | None) -> int:
+    return int(value) if value and value.isdigit() and 0 < int(value) <= 10_000 else 1
+
+
 @login_required
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
@@ -88,12 +92,18 @@ def queue(request: HttpRequest) -> HttpResponse:
         task = tasks[0]
     query = request.GET.get("q", "").strip()[:40]
     mine = request.GET.get("mine") == "1"
-    rows = casework_queue_for_staff(
-        user=request.user, task=task, purpose=PURPOSE, query=query, mine=mine
+    page = casework_queue_page_for_staff(
+        user=request.user,
+        task=task,
+        purpose=PURPOSE,
+        query=query,
+        mine=mine,
+        page=_page_number(request.GET.get("page")),
     )
-    if query and len(rows) == 1:
+    lines = page.lines
+    if query and len(lines) == 1:
         # A scanner types the reference and Enter: go straight to the case.
-        return redirect("workbench:station_case", reference=rows[0].case.reference)
+        return redirect("workbench:station_case", reference=lines[0].reference)
     counts = casework_counts_for_staff(user=request.user)
     # Labels translated once per page, not once per row.
     kinds = {code: str(label) for code, label in APPLICATION_KIND_LABELS.items()}
@@ -101,6 +111,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     task_labels = {code: str(label) for code, label in Task.choices}
     channels = {code: str(label) for code, label in Channel.choices}
     case_url = reverse("workbench:station_case", args=["REFERENCE"])
+    here = f"?task={task}" + ("&mine=1" if mine else "")
+    profile = staff_profile(request.user)
     return render(
         request,
         "workbench/station/queue.html",
@@ -109,28 +121,31 @@ def queue(request: HttpRequest) -> HttpResponse:
             "tasks": [(t, task_labels[t], counts.get(t, 0)) for t in tasks],
             "query": query,
             "mine": mine,
+            "page": page.number,
+            "previous_url": f"{here}&page={page.number - 1}" if page.number > 1 else "",
+            "next_url": f"{here}&page={page.number + 1}" if page.has_next else "",
             "rows": [
                 {
-                    "reference": r.case.reference,
-                    "url": case_url.replace("REFERENCE", r.case.reference),
-                    "kind": kinds.get(r.case.kind, r.case.kind),
-                    "name": mask_name(r.case.name),
-                    "id_number": mask_id_number(r.case.id_number),
-                    "status": statuses.get(r.case.status, r.case.status),
-                    "task": task_labels.get(r.case.task, ""),
-                    "taken_by": r.case.assigned_to.get_username() if r.case.assigned_to else "",
+                    "reference": r.reference,
+                    "url": case_url.replace("REFERENCE", r.reference),
+                    "kind": kinds.get(r.kind, r.kind),
+                    "name": mask_name(r.name),
+                    "id_number": mask_id_number(r.id_number),
+                    "status": statuses.get(r.status, r.status),
+                    "task": task_labels.get(r.task, ""),
+                    "taken_by": r.taken_by or "—",
                     "waiting": _waiting(r.waiting),
-                    "due_on": r.case.due_on,
+                    "due_on": r.due_on.isoformat() if r.due_on else "",
                     "clock": _clock(r.days_left),
                     "overdue": r.overdue,
-                    "channel": channels.get(r.case.channel, r.case.channel),
-                    "walk_in": r.case.channel == "window",
+                    "channel": channels.get(r.channel, r.channel),
+                    "walk_in": r.channel == "window",
                 }
-                for r in rows
+                for r in lines
             ],
-            "may_walk_in": staff_profile(request.user) is not None
+            "may_walk_in": profile is not None
             and Task.ACCEPT in tasks
-            and staff_profile(request.user).station_id is not None,  # type: ignore[union-attr]
+            and profile.station_id is not None,
         },
     )
 
