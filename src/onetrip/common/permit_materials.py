@@ -278,9 +278,12 @@ def materials_for(
     guardian_is_parent: bool = True,
     by_agent: bool = False,
     provided: Iterable[str] = (),
+    fetched: Iterable[str] = (),
 ) -> list[Item]:
     """Every item the case needs, once, in catalogue order (DOC-3). `provided` holds proof ids
-    already submitted; an item is met by any of its alternatives."""
+    already submitted; an item is met by any of its alternatives. `fetched` names proofs this
+    deployment's department data stands in for (`ONETRIP_EGOV_PROOFS`), beside those the
+    catalogue marks as fetched."""
     needs: list[tuple[str, ...]] = [("A1",), ("A8",), ("A9",)]
     if route == Route.RESIDENCE:
         if housing is None:
@@ -295,6 +298,7 @@ def materials_for(
     if by_agent or minor:
         needs.append(("A6",))
     done = set(provided)
+    from_source = set(fetched)
     items: list[Item] = []
     seen: set[tuple[str, ...]] = set()
     for need in needs:
@@ -305,7 +309,7 @@ def materials_for(
         items.append(
             Item(
                 alternatives=proofs,
-                auto_fetched=any(p.auto_fetched for p in proofs),
+                auto_fetched=any(p.auto_fetched or p.id in from_source for p in proofs),
                 provided=any(i in done for i in need),
             )
         )

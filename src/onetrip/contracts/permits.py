@@ -285,3 +285,44 @@ class PermitCardChangedV1(Contract):
     endorsement_until: dt.date | None = None
     replaced_by: str = Field(default="", max_length=40)
     changed_at: dt.datetime
+
+
+# What a department's data said of one proof of an application (HZ-7, DOC-3): the police zone
+# asks the sources at pre-review and tells the portal, whose materials list then drops what was
+# verified. Never a silent pass or fail: a source that did not answer is "unavailable" (to be
+# checked), one whose answer could not be trusted or contradicts the application is "failed".
+ProofCheckStatus = Literal["pending", "verified", "needs_paper", "failed", "unavailable"]
+PROOF_CHECK_STATUS_LABELS: dict[str, str] = {
+    "pending": gettext_lazy("待查询"),
+    "verified": gettext_lazy("已核验（部门数据）"),
+    "needs_paper": gettext_lazy("需提交材料"),
+    "failed": gettext_lazy("核验未通过"),
+    "unavailable": gettext_lazy("待核查（数据源暂不可用）"),
+}
+
+
+class ProofCheckV1(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    requirement: str = Field(max_length=60, description="a list line: catalogue ids joined by /")
+    required: bool = True
+    proof_id: str = Field(default="", max_length=8, description="the proof the source stood in for")
+    source: str = Field(default="", max_length=30)
+    status: ProofCheckStatus
+    reason: str = Field(default="", max_length=40)
+    checked_at: dt.datetime | None = None
+
+
+@register
+class PermitProofsCheckedV1(Contract):
+    """The department checks of one revision of an application, all at once, sent when the
+    last of them has an answer (or none could be had)."""
+
+    message_type = "permit.proofs_checked"
+    version = 1
+    aggregate_type = "permit_application"
+
+    reference: str = Field(max_length=32)
+    revision: int = Field(ge=1, le=1000)
+    checks: list[ProofCheckV1] = Field(max_length=40)
+    checked_at: dt.datetime

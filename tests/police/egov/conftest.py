@@ -9,6 +9,9 @@ from django.core.cache import cache
 
 from onetrip.common.egov_signing import private_b64, public_b64
 from onetrip.simulators.egov import SOURCES, EgovSimulator
+from tests.ferry.helpers import ferry_env  # noqa: F401
+from tests.fixtures import *  # noqa: F403
+from tests.fixtures import staff
 
 
 @pytest.fixture
@@ -44,3 +47,17 @@ def egov_settings(settings, egov_sim, egov_keys):
     cache.clear()
     yield settings
     cache.clear()
+
+
+@pytest.fixture
+def reviewer(beishan):
+    return staff("reviewer_beishan", "reviewer", beishan)
+
+
+@pytest.fixture
+def reviewer_client(reviewer):
+    from django.test import Client
+
+    c = Client(HTTP_HOST="police.testserver")
+    c.force_login(reviewer)
+    return c

@@ -239,6 +239,7 @@ def permit_receive(*, message: PermitApplicationSubmittedV1) -> PermitCase:
         from .cards import endorsement_receive
 
         return endorsement_receive(case=case)
+    _department_checks(case)
     permit_status_emit(case, actor="system")
     return case
 
@@ -299,8 +300,17 @@ def permit_receive_resubmission(*, message: PermitApplicationResubmittedV1) -> P
         note=RESUBMITTED_NOTE,
         at=now,
     )
+    _department_checks(case)
     permit_status_emit(case, actor="system")
     return case
+
+
+def _department_checks(case: PermitCase) -> None:
+    """Ask the departments' data for the proofs this revision needs, after the commit
+    (police/egov/checks.py; HZ-7)."""
+    from onetrip.police.egov.checks import proof_checks_open
+
+    proof_checks_open(case=case)
 
 
 # -- the pre-review --------------------------------------------------------------------------

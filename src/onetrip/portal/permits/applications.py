@@ -76,6 +76,7 @@ from .models import (
     PermitApplicationEvent,
     PermitDocument,
 )
+from .proofs import fetched_proofs, verified_lines
 from .selectors import permit_application_of_resident
 from .services import EligibilityQuestion, eligibility_check
 from .uploads import MAX_PROOF_BYTES, UploadError, check_photo, check_proof
@@ -369,6 +370,7 @@ def materials_items(
         "guardian_is_parent": application.guardian_relation in ("", "parent"),
         "by_agent": minor,
         "provided": set(provided),
+        "fetched": fetched_proofs(),
     }
     route = application.route
     housing = application.housing
@@ -390,13 +392,17 @@ def permit_application_materials(
     *, application: PermitApplication, today: dt.date | None = None
 ) -> list[MaterialLine]:
     """The application's one-time list with each line's documents and whether it must be
-    uploaded; `provided` follows the active documents."""
+    uploaded; `provided` follows the active documents. A line a department's data verified at
+    pre-review is no longer on the list (HZ-7)."""
     documents = list(application.documents.filter(active=True))
     provided = {d.item for d in documents} | {ONLINE_FORM_PROOF}
     if any(d.item == PHOTO for d in documents):
         provided.add(PHOTO_PROOF)
     lines = []
+    verified = verified_lines(application)
     for item in materials_items(application, provided=provided, today=today):
+        if item.id in verified:
+            continue
         ids = tuple(p.id for p in item.alternatives)
         if ids == (PHOTO_PROOF,):
             key, proofs, required = PHOTO, (PHOTO,), True

@@ -8,6 +8,7 @@ from onetrip.contracts.permits import (
     PermitApplicationStatusV1,
     PermitApplicationSubmittedV1,
     PermitCardChangedV1,
+    PermitProofsCheckedV1,
     ResidenceHistoryV1,
 )
 from onetrip.ferry.agent.handlers import (
@@ -21,6 +22,7 @@ from .applications import permit_application_apply_status, permit_application_ma
 from .cards import permit_card_apply
 from .delivery import permit_delivery_apply
 from .models import PermitApplication
+from .proofs import permit_application_apply_proof_checks
 from .services import residence_history_apply
 
 
@@ -35,6 +37,15 @@ def on_permit_status_changed(envelope: Envelope, message: Contract) -> None:
     assert isinstance(message, PermitApplicationStatusV1)
     try:
         permit_application_apply_status(message=message)
+    except PermitApplication.DoesNotExist as exc:
+        raise BusinessReject(f"unknown permit application {message.reference}") from exc
+
+
+@register_handler(zone="portal", message_type="permit.proofs_checked")
+def on_permit_proofs_checked(envelope: Envelope, message: Contract) -> None:
+    assert isinstance(message, PermitProofsCheckedV1)
+    try:
+        permit_application_apply_proof_checks(message=message)
     except PermitApplication.DoesNotExist as exc:
         raise BusinessReject(f"unknown permit application {message.reference}") from exc
 
