@@ -108,6 +108,7 @@ def prepare(env: dict[str, str]) -> tuple[str, list[tuple[str, str]]]:
         _onetrip("police", "migrate", "--no-input", "-v", "0"),
         _onetrip("police", "createcachetable"),
         _onetrip("police", "load_reference"),
+        _onetrip("police", "load_demo_guidance"),
         _onetrip("police", "load_demo_staff"),
         _onetrip("police", "load_demo_register"),
         _onetrip("portal", "load_demo_residents"),

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("onetrip.portal.booking.urls")),
     path("org/", include("onetrip.portal.reporting.urls")),
     path("", include("onetrip.portal.windows.urls")),
+    path("", include("onetrip.portal.guidance.urls")),
     path("", include("onetrip.portal.accounts.urls")),
     path("", include("onetrip.portal.web.urls")),
 ]

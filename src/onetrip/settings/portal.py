@@ -14,6 +14,7 @@ PORTAL_APPS = [
     "onetrip.portal.windows",
     "onetrip.portal.booking",
     "onetrip.portal.reporting",
+    "onetrip.portal.guidance",
     "onetrip.portal.ferrybox",
 ]
 INSTALLED_APPS = SHARED_APPS + PORTAL_APPS
