@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,9 +47,9 @@ class Stack:
     log: Path
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    var = tmp_path_factory.mktemp("var")
+@contextmanager
+def _onetrip_up(var: Path) -> Iterator[Stack]:
+    """`onetrip up` on spare ports with its data in `var`, until the block ends."""
     ports = {name: _free_port() for name in ("portal", "police", "sms", "courier")}
     env = {
         k: v
@@ -87,6 +88,20 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with _onetrip_up(tmp_path_factory.mktemp("var")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def fresh_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A stack of the module's own, for a test that needs the demo data as `make up` leaves
+    them (the demo resident with no permit application yet), whatever ran before it."""
+    with _onetrip_up(tmp_path_factory.mktemp("var")) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

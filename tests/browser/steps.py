@@ -1,5 +1,5 @@
 """Steps the browser tests share: a resident's log-in by SMS code, the declaration form, a
-clerk's log-in."""
+clerk's log-in, the files of a permit application, a step at the station's window."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ import json
 import re
 import time
 import urllib.request
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+from playwright.sync_api import expect
 
 PHONE = "13800138000"
 
@@ -127,3 +131,48 @@ def clerk_logs_in(stack, browser, username: str = "clerk_beishan"):
             time.sleep(30 - time.time() % 30 + 1)
     clerk.wait_for_url(re.compile(r".*/(declarations|station|security)/.*"))
     return clerk
+
+
+def photo_jpeg(path: Path) -> Path:
+    """A 358 × 441 JPEG on a white background, a head and shoulders in the middle."""
+    image = Image.new("RGB", (358, 441), "white")
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((119, 80, 239, 220), fill=(90, 70, 60))
+    draw.rectangle((79, 250, 279, 441), fill=(40, 50, 80))
+    image.save(path, "JPEG", quality=90)
+    return path
+
+
+def scanned_page(path: Path, title_rows: int) -> Path:
+    """A small JPEG that looks like a photographed page of text."""
+    image = Image.new("RGB", (600, 800), (250, 248, 240))
+    draw = ImageDraw.Draw(image)
+    for row in range(title_rows, 30):
+        draw.rectangle((60, 60 + row * 24, 540, 70 + row * 24), fill=(60, 60, 60))
+    image.save(path, "JPEG", quality=85)
+    return path
+
+
+def upload(page, line: str, file: Path) -> None:
+    """Upload `file` on the materials line `line` of an application's documents page."""
+    row = page.locator(f"li[data-line='{line}']")
+    row.locator("input[type=file]").set_input_files(file)
+    with page.expect_navigation():
+        row.locator("button[name=upload]").click()
+    expect(page.locator(f"li[data-line='{line}'] [data-state=provided]")).to_contain_text(file.name)
+
+
+def station_step(page, button: str, done: str) -> None:
+    """Press a decision button of the workbench and read the confirmation it ends with."""
+    with page.expect_navigation():
+        page.click(button)
+    expect(page.locator("[role=status]").first).to_contain_text(done)
+
+
+def resident_sees(
+    stack, resident, reference: str, status: str, since: float, timeout: float
+) -> None:
+    """Her application's page, reloaded until its status line says `status`."""
+    resident.goto(f"{stack.portal}/permit/applications/{reference}/")
+    reload_until(resident, status, since=since, timeout=timeout, within="#status")
+    expect(resident.locator("#status")).to_have_text(status)

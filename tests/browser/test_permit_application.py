@@ -21,12 +21,22 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from onetrip.common.demo import DEMO_RESIDENT
-from tests.browser.steps import clerk_logs_in, reload_until, resident_logs_in, sms
+from tests.browser.steps import (
+    clerk_logs_in,
+    photo_jpeg,
+    reload_until,
+    resident_logs_in,
+    resident_sees,
+    scanned_page,
+    sms,
+    station_step,
+    upload,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -34,26 +44,6 @@ PHONE = DEMO_RESIDENT.phone
 NOTICE_TEXT = "未查到该房屋的租赁登记备案信息，请上传租赁登记备案证明"
 POSTAL_ADDRESS = "杭州市西湖区文三路 90 号 东部软件园 3 号楼前台"
 CROSSING = 15.0  # seconds a change may take to cross the ferry on a slow machine
-
-
-def _photo(path: Path) -> Path:
-    """A 358 × 441 JPEG on a white background, a head and shoulders in the middle."""
-    image = Image.new("RGB", (358, 441), "white")
-    draw = ImageDraw.Draw(image)
-    draw.ellipse((119, 80, 239, 220), fill=(90, 70, 60))
-    draw.rectangle((79, 250, 279, 441), fill=(40, 50, 80))
-    image.save(path, "JPEG", quality=90)
-    return path
-
-
-def _scan(path: Path, title_rows: int) -> Path:
-    """A small JPEG that looks like a photographed page of text."""
-    image = Image.new("RGB", (600, 800), (250, 248, 240))
-    draw = ImageDraw.Draw(image)
-    for row in range(title_rows, 30):
-        draw.rectangle((60, 60 + row * 24, 540, 70 + row * 24), fill=(60, 60, 60))
-    image.save(path, "JPEG", quality=85)
-    return path
 
 
 def _pdf(path: Path) -> Path:
@@ -71,14 +61,6 @@ def _samples_shown(page) -> int:
         sample.evaluate("img => img.decode()")
         assert sample.evaluate("img => img.complete && img.naturalWidth > 0"), sample
     return samples.count()
-
-
-def _upload(page, line: str, file: Path) -> None:
-    row = page.locator(f"li[data-line='{line}']")
-    row.locator("input[type=file]").set_input_files(file)
-    with page.expect_navigation():
-        row.locator("button[name=upload]").click()
-    expect(page.locator(f"li[data-line='{line}'] [data-state=provided]")).to_contain_text(file.name)
 
 
 def test_a_permit_application_is_returned_fixed_and_passes(stack, browser, tmp_path):
@@ -128,9 +110,9 @@ def test_a_permit_application_is_returned_fixed_and_passes(stack, browser, tmp_p
     assert resident.url.endswith("/documents/")
     reference = re.search(r"/permit/applications/(PA\d+)/", resident.url).group(1)
 
-    _upload(resident, "photo", _photo(tmp_path / "photo.jpg"))
-    _upload(resident, "C23", _scan(tmp_path / "lease.jpg", title_rows=2))
-    _upload(resident, "C24", _scan(tmp_path / "pledge.jpg", title_rows=4))
+    upload(resident, "photo", photo_jpeg(tmp_path / "photo.jpg"))
+    upload(resident, "C23", scanned_page(tmp_path / "lease.jpg", title_rows=2))
+    upload(resident, "C24", scanned_page(tmp_path / "pledge.jpg", title_rows=4))
     expect(resident.locator("[data-state=missing]")).to_have_count(0)
 
     with resident.expect_navigation():
@@ -207,7 +189,7 @@ def test_a_permit_application_is_returned_fixed_and_passes(stack, browser, tmp_p
     expect(resident.locator("li[data-line='C25'] [data-state=missing]")).to_have_text("必须上传")
     expect(resident.locator("#fix-form fieldset")).to_have_count(0)
     expect(resident.locator("input[type=file]")).to_have_count(1)
-    _upload(resident, "C25", _pdf(tmp_path / "lease-registration.pdf"))
+    upload(resident, "C25", _pdf(tmp_path / "lease-registration.pdf"))
     expect(resident.locator("li[data-line]")).to_have_count(1)
     with resident.expect_navigation():
         resident.click("#resubmit")
@@ -251,16 +233,8 @@ def _courier_control(stack, path: str, body: dict) -> None:
         assert answer.status in (200, 202)
 
 
-def _station_step(page, button: str, done: str) -> None:
-    with page.expect_navigation():
-        page.click(button)
-    expect(page.locator("[role=status]").first).to_contain_text(done)
-
-
 def _resident_sees(stack, resident, reference: str, status: str, since: float) -> None:
-    resident.goto(f"{stack.portal}/permit/applications/{reference}/")
-    reload_until(resident, status, since=since, timeout=CROSSING, within="#status")
-    expect(resident.locator("#status")).to_have_text(status)
+    resident_sees(stack, resident, reference, status, since, CROSSING)
 
 
 def _the_one_visit(stack, browser, resident, reviewer, reference: str) -> None:
@@ -271,12 +245,12 @@ def _the_one_visit(stack, browser, resident, reviewer, reference: str) -> None:
     with clerk.expect_navigation():
         clerk.press("#q", "Enter")
     assert clerk.url.endswith(f"/station/{reference}/")
-    _station_step(clerk, "#take", "已接办")
+    station_step(clerk, "#take", "已接办")
     for box in clerk.locator("input[name=original]").all():
         box.check()
     clerk.fill("#ethnicity", "汉族")
     clerk.fill("#hukou_address", "浙江省温州市鹿城区五马街道解放街1号")
-    _station_step(clerk, "#accept", "已受理")
+    station_step(clerk, "#accept", "已受理")
     accepted = time.monotonic()
     receipt_number = clerk.inner_text("#receipt-number")
     pdf = clerk.context.request.get(stack.police + clerk.get_attribute("#receipt-link", "href"))
@@ -289,13 +263,13 @@ def _the_one_visit(stack, browser, resident, reviewer, reference: str) -> None:
     reviewer.goto(f"{stack.police}/station/?task=review")
     expect(reviewer.locator("table")).to_contain_text(reference)
     reviewer.goto(f"{stack.police}/station/{reference}/")
-    _station_step(reviewer, "#take", "已接办")
+    station_step(reviewer, "#take", "已接办")
     reviewer.fill("#review-note", "原件与上传件一致")
-    _station_step(reviewer, "#review", "审核通过")
+    station_step(reviewer, "#review", "审核通过")
     approver = clerk_logs_in(stack, browser, "approver_beishan")
     approver.goto(f"{stack.police}/station/{reference}/")
-    _station_step(approver, "#take", "已接办")
-    _station_step(approver, "#approve", "居住证已签发")
+    station_step(approver, "#take", "已接办")
+    station_step(approver, "#approve", "居住证已签发")
     approved = time.monotonic()
     permit_number = approver.inner_text("#permit-number")
     assert re.fullmatch(r"\d{17}", permit_number)
@@ -318,8 +292,8 @@ def _the_one_visit(stack, browser, resident, reviewer, reference: str) -> None:
     # and imports the bureau's return: printed.
     clerk.goto(f"{stack.police}/production/")
     expect(clerk.locator("#waiting")).to_contain_text(reference)
-    _station_step(clerk, "#assemble", "已组批")
-    _station_step(clerk, "#export", "制证文件已生成")
+    station_step(clerk, "#assemble", "已组批")
+    station_step(clerk, "#export", "制证文件已生成")
     download = clerk.context.request.get(stack.police + clerk.get_attribute("#download", "href"))
     assert download.status == 200
     with zipfile.ZipFile(io.BytesIO(download.body())) as bundle:
