@@ -84,3 +84,14 @@ def test_pages_are_in_english_when_chosen(client, published):
     client.cookies["django_language"] = "en"
     body = get(client, "/guide/").content.decode()
     assert 'lang="en"' in body
+
+
+def test_the_materials_list_links_each_proof_to_its_sample(client, published):
+    """The one-time notice's proofs (DOC-2 ids) open the proof sample pages (issue 16)."""
+    body = client.get(
+        "/permit/materials/", {"route": "residence", "housing": "rented_state_land"}, HTTP_HOST=HOST
+    ).content.decode()
+    for proof_id in ("A1", "C23", "C24", "C25"):
+        assert f'href="/guide/proofs/{proof_id}/"' in body, proof_id
+    sample = get(client, "/guide/proofs/C25/")
+    assert sample.status_code == 200 and "租赁登记备案证明" in sample.content.decode()
