@@ -95,3 +95,10 @@ def test_the_materials_list_links_each_proof_to_its_sample(client, published):
         assert f'href="/guide/proofs/{proof_id}/"' in body, proof_id
     sample = get(client, "/guide/proofs/C25/")
     assert sample.status_code == 200 and "租赁登记备案证明" in sample.content.decode()
+
+
+def test_the_forms_link_to_the_guidance_that_applies(client, resident_client, published):
+    declare = resident_client.get("/declare/", HTTP_HOST=HOST).content.decode()
+    assert 'href="/guide/guide-self-declaration/"' in declare
+    eligibility = get(client, "/permit/eligibility/").content.decode()
+    assert 'href="/guide/policy-nat-2/"' in eligibility  # the rule the answer rests on

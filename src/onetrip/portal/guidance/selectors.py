@@ -44,7 +44,7 @@ def entries_for_step(*, applies_to: str, kinds: tuple[str, ...] = ("guide", "faq
     """The guides and FAQ entries that apply to one step of a form, guides first.
     (`applies_to` is a JSON list, filtered here so it works the same on both databases.)"""
     candidates = Entry.objects.filter(active=True, kind__in=kinds).only(
-        "key", "kind", "title", "applies_to", "sort"
+        "key", "kind", "title", "article", "applies_to", "sort"
     )
     chosen = [e for e in candidates if applies_to in (e.applies_to or [])]
     return sorted(chosen, key=lambda e: (kinds.index(e.kind), e.sort, e.key))

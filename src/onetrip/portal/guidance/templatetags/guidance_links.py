@@ -15,9 +15,11 @@ register = template.Library()
 
 
 @register.inclusion_tag("guidance/_help.html")
-def guidance_help(applies_to: str, limit: int = 4) -> dict[str, Any]:
-    entries = entries_for_step(applies_to=applies_to)
-    return {"entries": entries[:limit], "more": len(entries) > limit, "applies_to": applies_to}
+def guidance_help(applies_to: str, kinds: str = "guide,faq", limit: int = 4) -> dict[str, Any]:
+    """The first `limit` entries of `kinds` (comma-separated) that apply to a form's step."""
+    wanted = tuple(k for k in kinds.split(",") if k in ("policy", "guide", "faq"))
+    entries = entries_for_step(applies_to=applies_to, kinds=wanted or ("guide", "faq"))
+    return {"entries": entries[:limit], "policies": wanted == ("policy",)}
 
 
 @register.filter
