@@ -184,11 +184,39 @@ def audit_record(
             key_id=key_id,
         )
         event.hash = keyed_record_hash(event.prev_hash, event.chain_record(), key)
-        event.save(using=alias)
-        AuditHead.objects.using(alias).filter(pk=head.pk).update(
-            last_sequence=event.sequence, last_hash=event.hash
-        )
+        if connections[alias].vendor == "postgresql":
+            _insert_and_advance(event, alias)
+        else:
+            event.save(using=alias)
+            AuditHead.objects.using(alias).filter(pk=head.pk).update(
+                last_sequence=event.sequence, last_hash=event.hash
+            )
     return event
+
+
+def _insert_and_advance(event: AuditEvent, alias: str) -> None:
+    """Insert `event` and move the head to it in one statement (PostgreSQL): one round trip
+    while the chain is locked instead of two. The same columns and values as `save()` writes."""
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+    events, heads = quote(AuditEvent._meta.db_table), quote(AuditHead._meta.db_table)
+    columns = ", ".join(quote(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    sql = (
+        f"WITH event AS (INSERT INTO {events} ({columns}) VALUES ({placeholders}) "  # noqa: S608
+        f"RETURNING id) UPDATE {heads} SET last_sequence = %s, last_hash = %s FROM event "
+        f"WHERE {heads}.id = %s RETURNING event.id"
+    )
+    values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, event.sequence, event.hash, AuditHead.SINGLETON_ID])
+        row = cursor.fetchone()
+    if row is None:
+        raise RuntimeError("the audit chain's head row is missing")
+    event.pk = row[0]
+    event._state.adding = False
+    event._state.db = alias
 
 
 class AuditActor(TypedDict):
