@@ -22,13 +22,14 @@ Django view as the ceiling.
    leaves it), created with Django's SessionStore, as a log-in would.
 4. Phases of --seconds, every client in a closed loop without think time on its own keep-alive
    connection: the ceiling; the queue page of the client's task (`/station/?task=accept|review|
-   approve`, 200 rows of a queue of 2,000–3,000); a case page of that queue (`/station/<ref>/`);
-   the search box by reference, by phone and by ID number (`/station/?q=…`: one case found, so
-   the answer is the 302 to its page, as a scanner's Enter gets).
+   approve`, a page of 50 rows of a queue of 2,000–3,000); a case page of that queue
+   (`/station/<ref>/`); the search box by reference, by phone and by ID number (`/station/?q=…`:
+   one case found, so the answer is the 302 to its page, as a scanner's Enter gets).
 5. In process (Django's test client, `CaptureQueriesContext`), on the same database: the SQL
    queries of one queue page at a station with 10 and with 5,000 waiting cases; EXPLAIN ANALYZE
-   of the queue's query at a busy station; CPU time per request of the queue and case pages
-   under cProfile, with the functions that take it.
+   of the queue's query and of its tabs' counts at a busy station; CPU time per request of the
+   queue page, the case page and a search by phone under cProfile, with the functions that
+   take it.
 
 Prints per phase: requests, req/s, p50, p99, max, 5xx, other failures, CPUs busy, share of the
 ceiling's req/s; "database is locked" and tracebacks in the servers' log; the load average.
@@ -285,7 +286,8 @@ def worker_clients() -> None:
 
 def worker_inspect(requests: int) -> None:
     """Query counts of the queue page at 10 and 5,000 waiting cases, EXPLAIN ANALYZE of the
-    queue's query at a busy station, and CPU per request of the queue and case pages."""
+    queue's query and its counts at a busy station, and CPU per request of the queue page, the
+    case page and a search."""
     import django
 
     django.setup()
@@ -301,7 +303,7 @@ def worker_inspect(requests: int) -> None:
     def page(client: Client, path: str) -> tuple[int, list[dict[str, str]], int]:
         with CaptureQueriesContext(connection) as queries:
             answer = client.get(path)
-        assert answer.status_code == 200, (path, answer.status_code)
+        assert answer.status_code == (302 if "?q=" in path else 200), (path, answer.status_code)
         return len(queries), list(queries.captured_queries), answer.content.count(b"<tr")
 
     # 1. A station of its own, one clerk, 10 then 5,000 cases waiting for acceptance.
@@ -351,7 +353,8 @@ def worker_inspect(requests: int) -> None:
         for sql in listing[:1]:
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
             plans["queue"] = [row[0] for row in cursor.fetchall()]
-        counting = [q["sql"] for q in captured if "COUNT(" in q["sql"] and "permitcase" in q["sql"]]
+        # The tabs' counts: kept per station and task since issue 12 (`TaskCount`).
+        counting = [q["sql"] for q in captured if "taskcount" in q["sql"]]
         for sql in counting[:1]:
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
             plans["counts"] = [row[0] for row in cursor.fetchall()]
@@ -363,15 +366,22 @@ def worker_inspect(requests: int) -> None:
         flush=True,
     )
 
-    # 3. CPU per request of the queue and the case page, alone, under cProfile.
+    # 3. CPU per request of the queue page, the case page and a search by phone (the 302 to the
+    # case), alone, under cProfile.
     reference = (
         PermitCase.objects.filter(station=clerk.staff_profile.station, task="accept")
         .order_by("due_on", "task_since", "id")
         .values_list("reference", flat=True)
         .first()
     )
+    searched = PermitCase.objects.filter(station=clerk.staff_profile.station).exclude(task="")
+    phone = searched.order_by("-id").first().phone  # type: ignore[union-attr]
     profiles = {}
-    for name, path in (("queue", "/station/?task=accept"), ("case", f"/station/{reference}/")):
+    for name, path in (
+        ("queue", "/station/?task=accept"),
+        ("case", f"/station/{reference}/"),
+        ("search", "/station/?" + urlencode({"q": phone})),
+    ):
         page(client, path)
         cpu, wall = time.process_time(), time.perf_counter()
         n_queries = 0
