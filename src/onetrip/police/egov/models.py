@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from onetrip.common.fields import EncryptedTextField
 from onetrip.contracts.permits import PROOF_CHECK_STATUS_LABELS
 
 from .base import SOURCE_LABELS
@@ -55,3 +56,31 @@ class ProofCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}/{self.revision}/{self.requirement}: {self.status}"
+
+
+class IdentityCheck(models.Model):
+    """The population database's word on a residence declaration's applicant (DOC-5): whether
+    the name and the ID number belong together and, when they do, the household-registration
+    address, the ethnicity and the ID-card photo (encrypted in the file store), ready for the
+    officer who verifies the declaration."""
+
+    object_type = models.CharField(max_length=40)
+    reference = models.CharField(max_length=32)
+    status = models.CharField(max_length=12, choices=CheckStatus.choices)
+    reason = models.CharField(max_length=40, blank=True, default="")
+    checked_at = models.DateTimeField(null=True, blank=True)
+    checked_by = models.CharField(max_length=160, blank=True, default="")
+    ethnicity = models.CharField(max_length=20, blank=True, default="")
+    hukou_address = EncryptedTextField(blank=True, default="")
+    # The file store's name of the encrypted photo; says nothing of the person.
+    photo_stored_name = models.CharField(max_length=32, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["object_type", "reference"], name="egov_identity_check_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object_type}/{self.reference}: {self.status}"

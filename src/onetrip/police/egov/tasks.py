@@ -10,3 +10,13 @@ def proof_checks_run_task(*, reference: str, revision: int) -> int:
     from .checks import proof_checks_run
 
     return len(proof_checks_run(reference=reference, revision=revision))
+
+
+@task()
+def identity_check_run_task(*, reference: str) -> str:
+    """Ask the population database for a declaration's identity check (see
+    `identity.identity_check_run`); safe to run twice."""
+    from .identity import identity_check_run
+
+    check = identity_check_run(reference=reference)
+    return check.status if check is not None else ""

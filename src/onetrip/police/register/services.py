@@ -147,6 +147,11 @@ def declaration_receive(*, message: DeclarationSubmittedV1) -> ResidenceDeclarat
         note=station.name,
         at=now,
     )
+    # The identity check and photo from the population database, asked after the commit
+    # (police/egov/identity.py; DOC-5).
+    from onetrip.police.egov.identity import identity_check_open
+
+    identity_check_open(reference=declaration.reference)
     emit_status(declaration, actor="system")
     return declaration
 

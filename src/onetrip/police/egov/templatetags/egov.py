@@ -4,13 +4,15 @@ paper", "failed" or "to be checked" for the rest — never a silent pass or fail
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from django import template
 
 from onetrip.common.permit_materials import BY_ID
-from onetrip.police.egov.base import SOURCE_LABELS
+from onetrip.police.egov.base import POPULATION, SOURCE_LABELS
 from onetrip.police.egov.checks import RESIDENCE, proof_checks_of
+from onetrip.police.egov.identity import identity_check_of, identity_photo
 from onetrip.police.egov.models import CheckStatus
 from onetrip.police.egov.reasons import REASON_LABELS
 
@@ -38,3 +40,22 @@ def proof_checks(case: Any) -> dict[str, Any]:
             }
         )
     return {"rows": rows, "statuses": CheckStatus}
+
+
+@register.inclusion_tag("egov/_identity_check.html")
+def declaration_identity(declaration: Any) -> dict[str, Any]:
+    """The population database's word on a declaration's applicant (DOC-5). Shown inside the
+    declaration's page, whose read is already scoped and audited, so the photo is inlined
+    rather than served by a URL of its own."""
+    check = identity_check_of(reference=declaration.reference)
+    photo = ""
+    if check is not None and check.status == CheckStatus.VERIFIED:
+        content = identity_photo(check)
+        if content:
+            photo = "data:image/jpeg;base64," + base64.b64encode(content).decode()
+    return {
+        "check": check,
+        "source": SOURCE_LABELS[POPULATION],
+        "reason": REASON_LABELS.get(check.reason, check.reason) if check else "",
+        "photo": photo,
+    }
