@@ -271,6 +271,8 @@ def services(env: dict[str, str]) -> list[Service]:
         # Card delivery: courier orders retried when due, the alarm for orders failing too
         # long, reminders for uncollected cards (each under its row lock, so idempotent).
         Service("delivery-sweeper", _onetrip("police", "delivery_sweep", "--every", "60"), env),
+        # Proofs left "to be checked" while a department source was down are asked again.
+        Service("egov-sweeper", _onetrip("police", "egov_sweep", "--every", "120"), env),
         Service("audit-anchor", _onetrip("police", "audit", "anchor", "--every", "60"), env),
         Service(
             "worker-police",

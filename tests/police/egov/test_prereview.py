@@ -13,7 +13,7 @@ import pytest
 
 from onetrip.police.audit.models import AuditEvent
 from onetrip.police.audit.selectors import audit_verify
-from onetrip.police.egov.checks import proof_checks_recheck
+from onetrip.police.egov.checks import proof_checks_recheck, proof_checks_sweep
 from onetrip.police.egov.models import ProofCheck
 from onetrip.police.permits.models import PermitCase
 from onetrip.portal.permits.applications import (
@@ -152,3 +152,18 @@ def test_pi9_a_forged_answer_fails_the_check_and_is_never_verified(
     pump()
     assert _checks(reference)["residence"] == ("failed", "housing", "")
     assert ProofCheck.objects.get(requirement="residence").reason == "forged_signature"
+
+
+def test_hz7_the_sweep_asks_again_when_the_source_is_back(
+    egov_settings, egov_sim, ferry_env, resident, beishan
+):
+    egov_sim.outage("housing")
+    reference = _apply(resident)
+    pump()
+    assert _checks(reference)["residence"][0] == "unavailable"
+    proof_checks_sweep()  # still down: still to be checked, never a pass or a fail
+    assert _checks(reference)["residence"][0] == "unavailable"
+    egov_sim.outage("housing", down=False)
+    done = proof_checks_sweep()
+    assert (done["cases"], done["still_unavailable"]) == (1, 0)
+    assert _checks(reference)["residence"] == ("verified", "housing", "C25")

@@ -374,3 +374,33 @@ def population_identity(*, case: PermitCase, username: str, purpose: str) -> Pop
     by an officer for a case."""
     ctx = QueryContext.for_officer(username, case_reference=case.reference, purpose=purpose)
     return population().identity(ctx=ctx, id_number=case.id_number, name=case.name, with_photo=True)
+
+
+# Cases whose proofs still matter to the station: in pre-review, or passed and waiting for the
+# window's acceptance.
+OPEN_CASE_STATUSES = ("prelim_review", "prereview_passed")
+
+
+def proof_checks_sweep(*, limit: int = 200) -> dict[str, int]:
+    """Ask again, as the system, for the rows left "to be checked" of open cases' current
+    revisions (a source that was down may be back; its circuit breaker keeps a source that is
+    still down from being asked more than once a reset period). Safe on several workers: each
+    row is claimed from pending by `proof_checks_run`."""
+    due = list(
+        ProofCheck.objects.filter(
+            status=CheckStatus.UNAVAILABLE, case__status__in=OPEN_CASE_STATUSES
+        )
+        .select_related("case")
+        .order_by("id")[:limit]
+    )
+    cases = {(r.case.reference, r.revision) for r in due if r.revision == r.case.revision}
+    done = {"cases": 0, "verified": 0, "still_unavailable": 0}
+    for reference, revision in sorted(cases):
+        ProofCheck.objects.filter(
+            case__reference=reference, revision=revision, status=CheckStatus.UNAVAILABLE
+        ).update(status=CheckStatus.PENDING)
+        rows = proof_checks_run(reference=reference, revision=revision)
+        done["cases"] += 1
+        done["verified"] += sum(r.status == CheckStatus.VERIFIED for r in rows)
+        done["still_unavailable"] += sum(r.status == CheckStatus.UNAVAILABLE for r in rows)
+    return done
