@@ -21,7 +21,7 @@ the simulator trusts; an unsigned or forged request answers 401, one without req
 purpose 400. Each answer is `{"request_id", "source", "answered_at", "result"}`, signed the same
 way with the source's key.
 
-The people are deterministic: the demo residents and a few named cases in `PEOPLE`, everyone
+The people are deterministic: the demo residents and a few named cases (`_named`), everyone
 else derived from the SHA-256 of the ID number, so every run, demo and test sees the same data.
 Months are counted back from the current month.
 
