@@ -45,6 +45,8 @@ def document_problems(document: dict[str, Any]) -> list[str]:
             if body and "example" not in body["content"]["application/json"]:
                 problems.append(f"{where}: no example request")
             for status, response in responses.items():
+                if status == "304":  # Not Modified has no body
+                    continue
                 media = response.get("content", {}).get("application/json", {})
                 if "example" not in media:
                     problems.append(f"{where}: {status} has no example")

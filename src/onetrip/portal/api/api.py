@@ -62,6 +62,7 @@ from onetrip.portal.declarations.services import (
 
 from .auth import TOKEN_MAX_AGE_SECONDS, ResidentBearer, token_for
 from .booking import router as booking_router
+from .guidance import router as guidance_router
 from .permits import router as permits_router
 from .reporting import router as reporting_router
 from .windows import router as windows_router
@@ -624,6 +625,10 @@ api = DocumentedAPI(
             {"name": "progress", "description": "免登录进度查询 / Progress without sign-in"},
             {"name": "divisions", "description": "本市行政区划 / This city's divisions"},
             {
+                "name": "guidance",
+                "description": "政策法规、办事指南、你问我答、材料样例 / Guidance content",
+            },
+            {
                 "name": "reporting",
                 "description": "单位报送（用工单位、租赁中介、物业）/ Organisations' reports",
             },
@@ -635,6 +640,7 @@ api.add_router("/permit", permits_router)
 api.add_router("/booking", booking_router)
 api.add_router("/windows", windows_router)
 api.add_router("/reporting", reporting_router)
+api.add_router("/guidance", guidance_router)
 
 BODY_ERRORS = (413, 415, 422)
 
