@@ -6,6 +6,7 @@ from django.http import HttpRequest
 
 from onetrip.police.accounts.selectors import staff_may_operate_ferry, staff_profile
 from onetrip.police.appointments.selectors import appointments_may_use
+from onetrip.police.guidance.services import guidance_may_edit, guidance_may_read_staff
 from onetrip.police.permits.queues import casework_tasks_for
 from onetrip.police.permits.selectors import permit_may_use_queue
 from onetrip.police.reporting.selectors import organisations_may_decide, reporting_may_read
@@ -23,4 +24,6 @@ def workbench(request: HttpRequest) -> dict[str, bool]:
         "may_see_appointments": appointments_may_use(profile),
         "may_see_coverage": coverage_may_view(profile),
         "may_see_reporting": reporting_may_read(profile) or organisations_may_decide(profile),
+        "may_edit_guidance": guidance_may_edit(getattr(request, "user", None)),
+        "may_read_staff_guidance": guidance_may_read_staff(getattr(request, "user", None)),
     }
