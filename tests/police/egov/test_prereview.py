@@ -88,14 +88,17 @@ def test_mlps5_pi2_one_audit_event_per_department_query_with_case_and_purpose(
     reference = _apply(resident)
     pump()
 
-    events = list(AuditEvent.objects.filter(action="egov.query").order_by("sequence"))
+    queries = AuditEvent.objects.filter(action="egov.query").order_by("sequence")
+    # Every query that left the zone is one event: the case's, and the identity check of the
+    # resident's declaration (test_identity.py).
+    assert len(egov_sim.queries()) == queries.count()
+    events = list(queries.filter(object_type="permit_case"))
     # Social insurance answers both B10 and the labour relationship: asked once.
     assert sorted(e.detail["source"] for e in events) == [
         "housing",
         "population",
         "social_insurance",
     ]
-    assert len(egov_sim.queries()) == len(events)
     for event in events:
         assert (event.actor, event.object_id, event.purpose, event.success) == (
             "system",
@@ -104,7 +107,9 @@ def test_mlps5_pi2_one_audit_event_per_department_query_with_case_and_purpose(
             True,
         )
         assert event.detail["requester"] == "system:permit_prereview"
-    assert all(q["case"] == reference for q in egov_sim.queries())
+    assert {q["request_id"] for q in egov_sim.queries() if q["case"] == reference} == {
+        e.detail["request_id"] for e in events
+    }
     assert audit_verify().ok
 
 
@@ -167,3 +172,23 @@ def test_hz7_the_sweep_asks_again_when_the_source_is_back(
     done = proof_checks_sweep()
     assert (done["cases"], done["still_unavailable"]) == (1, 0)
     assert _checks(reference)["residence"] == ("verified", "housing", "C25")
+
+
+def test_hz7_our_own_failure_leaves_to_be_checked_not_a_claimed_row(
+    egov_settings, egov_sim, ferry_env, resident, beishan, monkeypatch
+):
+    from onetrip.police.egov import checks
+
+    real = checks._ask
+
+    def broken(name, case, ctx):
+        if name == "housing":
+            raise RuntimeError("disk full")
+        return real(name, case, ctx)
+
+    monkeypatch.setattr(checks, "_ask", broken)
+    reference = _apply(resident)
+    pump()
+    assert _checks(reference)["residence"] == ("unavailable", "housing", "")
+    assert ProofCheck.objects.get(requirement="residence").reason == "internal_error"
+    assert _checks(reference)["B10"][0] == "verified"

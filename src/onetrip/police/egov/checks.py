@@ -292,6 +292,13 @@ def proof_checks_run(
                     answers[row.source] = _ask(row.source, case, ctx)
                 except EgovError as exc:
                     answers[row.source] = exc
+                except Exception:
+                    # Our own failure (the audit chain, the database): the row must not stay
+                    # claimed for ever; "to be checked" lets the sweep ask again.
+                    logger.exception(
+                        "egov proof check error reference=%s source=%s", reference, row.source
+                    )
+                    answers[row.source] = EgovUnavailable("internal_error")
             answer = answers[row.source]
             if isinstance(answer, EgovUnavailable):
                 outcome = Outcome(CheckStatus.UNAVAILABLE, answer.reason)

@@ -17,6 +17,7 @@ REASON_LABELS = {
     "unreachable": _("数据源无法连接"),
     "circuit_open": _("数据源连续失败，暂停查询"),
     "not_configured": _("数据源未配置"),
+    "internal_error": _("本系统处理出错，待重新核验"),
     "bad_key_configuration": _("数据源密钥配置错误"),
     "forged_signature": _("答复签名无效，不予采信"),
     "malformed": _("答复格式错误，不予采信"),
