@@ -78,7 +78,9 @@ def _clock(days_left: int | None) -> str:
 
 
 def _page_number(value: str | None) -> int:
-    return int(value) if value and value.isdigit() and 0 < int(value) <= 10_000 else 1
+    """The `page` asked for, or 1: no station's queue runs to 1,000 pages, and a deeper offset
+    would only make the database walk the queue's index that far."""
+    return int(value) if value and value.isdigit() and 0 < int(value) <= 1_000 else 1
 
 
 @login_required
