@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModif
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from onetrip.contracts.guidance import (
@@ -28,7 +29,12 @@ from .selectors import (
 )
 
 TEXT_COOKIE = "guide_text"
-PROOF_CATEGORY_LABELS = {"A": "身份与关系证明", "B": "就业证明", "C": "住所证明", "D": "就读证明"}
+PROOF_CATEGORY_LABELS = {
+    "A": gettext_lazy("身份与关系证明"),
+    "B": gettext_lazy("就业证明"),
+    "C": gettext_lazy("住所证明"),
+    "D": gettext_lazy("就读证明"),
+}
 KIND_PATHS = {"policy": "policies", "guide": "guides", "faq": "faq", "proof": "proofs"}
 
 
@@ -42,9 +48,7 @@ def _base(request: HttpRequest, **context: object) -> dict[str, object]:
 
 
 def _proof_categories() -> dict[str, str]:
-    from django.utils.translation import gettext
-
-    return {k: gettext(v) for k, v in PROOF_CATEGORY_LABELS.items()}
+    return {k: str(v) for k, v in PROOF_CATEGORY_LABELS.items()}
 
 
 @require_safe
