@@ -11,14 +11,20 @@ import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
-from onetrip.contracts.permits import APPLICATION_STATUS_EXPLANATIONS
+from onetrip.contracts.permits import (
+    APPLICATION_STATUS_EXPLANATIONS,
+    PermitProofsCheckedV1,
+    ProofCheckV1,
+)
 from onetrip.portal.accounts.auth import SESSION_KEY
 from onetrip.portal.permits.applications import (
     permit_application_apply_status,
     permit_application_submit,
 )
 from onetrip.portal.permits.models import PermitApplication, PermitDocument
+from onetrip.portal.permits.proofs import permit_application_apply_proof_checks
 
 from .permit_helpers import (
     FORM,
@@ -295,6 +301,45 @@ def test_doc1_a_fetched_item_the_notice_asks_for_must_be_uploaded(resident, resi
     page = resident_client.get(_url(application, "fix/")).content.decode()
     line = page.split('data-line="C25"')[1].split("</li>")[0]
     assert 'data-state="missing"' in line and 'data-state="fetched"' not in line
+
+
+def test_hz7_a_verified_item_the_notice_asks_for_shows_its_new_file(resident, resident_client):
+    """The housing data verified the lease's registration (C25), so it left her list; the
+    station asks for it anyway: on the fix page the file she uploads is shown as uploaded."""
+    known_to_the_register(resident)
+    application = draft(resident, form=RENTED)
+    upload(resident, application, "C23", PDF)
+    upload(resident, application, "C24", PDF)
+    application = permit_application_submit(
+        resident=resident, reference=application.reference, consent=True
+    )
+    permit_application_apply_proof_checks(
+        message=PermitProofsCheckedV1(
+            reference=application.reference,
+            revision=application.revision,
+            checks=[
+                ProofCheckV1(requirement="C25", proof_id="C25", source="housing", status="verified")
+            ],
+            checked_at=timezone.now(),
+        )
+    )
+    permit_application_apply_status(
+        message=status(application, "materials_required", problems=[("C25", "未查到备案信息")])
+    )
+    page = resident_client.get(_url(application, "fix/")).content.decode()
+    line = page.split('data-line="C25"')[1].split("</li>")[0]
+    assert 'data-state="missing"' in line
+
+    response = resident_client.post(
+        _url(application, "fix/"),
+        {"upload": "1", "line": "C25", "item": "C25", "file": _file(PDF, "registration.pdf")},
+    )
+    assert response["Location"] == _url(application, "fix/")
+    page = resident_client.get(_url(application, "fix/")).content.decode()
+    assert page.count("data-line=") == 1
+    line = page.split('data-line="C25"')[1].split("</li>")[0]
+    assert 'data-state="provided"' in line and "registration.pdf" in line
+    assert 'data-state="missing"' not in line
 
 
 def test_doc1_the_applications_materials_list_and_its_pdf(resident, resident_client):

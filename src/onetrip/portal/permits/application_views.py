@@ -61,7 +61,7 @@ from .delivery import (
     permit_delivery_view,
 )
 from .errors import ApplicationDuplicate, ApplicationInvalid, ApplicationNotFound
-from .models import ApplicationStatus, PermitApplication
+from .models import ApplicationStatus, PermitApplication, PermitDocument
 from .selectors import (
     permit_application_of_resident,
     permit_applications_of,
@@ -634,9 +634,14 @@ def _fix_page(
     uploadable = permit_document_items_open(application=application, lines=lines)
     rows = [r for r in _line_rows(application, lines, uploadable) if r["proofs"]]
     listed_keys = {key for key, _proofs in notice.documents}
-    for key, proofs in notice.documents:
-        if not any(r["key"] == key or set(proofs) & set(r["line"].proofs) for r in rows):
-            rows.append(_notice_only_row(key, proofs))
+    off_list = [
+        (key, proofs)
+        for key, proofs in notice.documents
+        if not any(r["key"] == key or set(proofs) & set(r["line"].proofs) for r in rows)
+    ]
+    if off_list:
+        documents = list(application.documents.filter(active=True))
+        rows += [_notice_only_row(key, proofs, documents) for key, proofs in off_list]
     return render(
         request,
         "permits/fix.html",
@@ -655,8 +660,11 @@ def _fix_page(
     )
 
 
-def _notice_only_row(key: str, proofs: tuple[str, ...]) -> dict[str, Any]:
-    """A notice line for a proof that is not on the list (the station asked for it anyway)."""
+def _notice_only_row(
+    key: str, proofs: tuple[str, ...], documents: Iterable[PermitDocument]
+) -> dict[str, Any]:
+    """A notice line for a proof that is not on the list (the station asked for it anyway, e.g.
+    one a department's data verified), with its active files as a line of the list has them."""
     names = [_("照片") if p == PHOTO else in_language(_proof_zh(p), _proof_en(p)) for p in proofs]
     return {
         "line": None,
@@ -665,7 +673,7 @@ def _notice_only_row(key: str, proofs: tuple[str, ...]) -> dict[str, Any]:
         "names": names,
         "issuers": [],
         "proofs": list(zip(proofs, names, strict=True)),
-        "documents": (),
+        "documents": tuple(d for d in documents if d.item in proofs),
     }
 
 
