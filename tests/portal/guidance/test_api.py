@@ -70,3 +70,15 @@ def test_an_unchanged_answer_is_304_and_a_publication_changes_the_tag(client, pu
     changed = get(client, "/entries?kind=faq", HTTP_IF_NONE_MATCH=tag)
     assert changed.status_code == 200 and changed["ETag"] != tag
     assert "faq-api-new" in {i["key"] for i in changed.json()["items"]}
+
+
+def test_values_no_entry_can_have_find_nothing_instead_of_failing(client, published):
+    """A NUL byte (which PostgreSQL refuses in text) or another stray character in a category,
+    a key, a proof id or a query answers "nothing found", never a server error."""
+    assert get(client, "/entries?category=minors%00").json() == {"count": 0, "items": []}
+    assert get(client, "/entries/faq-endorsement-late%00").status_code == 404
+    hits = get(client, "/search?q=%E7%AD%BE%E6%B3%A8%00%E8%BF%87%E6%9C%9F").json()["items"]
+    assert hits[0]["key"] == "faq-endorsement-late"
+    assert client.get("/guide/proofs/C25%00/", HTTP_HOST=HOST).status_code == 404
+    page = client.get("/guide/faq/?category=minors%00", HTTP_HOST=HOST)
+    assert page.status_code == 200

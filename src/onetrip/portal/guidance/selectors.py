@@ -4,14 +4,22 @@ to a step of a form, and search (segmented words, synonyms, ranking, highlightin
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Max, QuerySet
 
 from onetrip.common.zh_search import highlight, query_groups, score
+from onetrip.contracts.guidance import ENTRY_KEY_PATTERN
 
 from .models import Entry, SearchToken
+
+# What a request may name, checked before any query: a value no entry can have (a NUL byte,
+# which PostgreSQL refuses in text, or any other) finds nothing instead of failing.
+_KEY = re.compile(ENTRY_KEY_PATTERN)
+_CODE = re.compile(r"[A-Za-z0-9_-]{1,20}")
+_PROOF_ID = re.compile(r"[A-Za-z0-9-]{1,8}")
 
 QUERY_MAX = 50
 RESULTS_MAX = 50
@@ -19,6 +27,8 @@ RESULTS_MAX = 50
 
 def entries_published(*, kind: str | None = None, category: str | None = None) -> QuerySet[Entry]:
     entries = Entry.objects.filter(active=True).defer("body_text")
+    if (kind and not _CODE.fullmatch(kind)) or (category and not _CODE.fullmatch(category)):
+        return entries.none()
     if kind:
         entries = entries.filter(kind=kind)
     if category:
@@ -27,15 +37,19 @@ def entries_published(*, kind: str | None = None, category: str | None = None) -
 
 
 def entry_get(*, key: str) -> Entry | None:
+    if not _KEY.fullmatch(key):
+        return None
     return Entry.objects.filter(key=key, active=True).first()
 
 
 def proof_get(*, proof_id: str) -> Entry | None:
+    if not _PROOF_ID.fullmatch(proof_id):
+        return None
     return Entry.objects.filter(kind="proof", proof_id=proof_id, active=True).first()
 
 
 def entries_by_keys(keys: Iterable[str]) -> list[Entry]:
-    wanted = list(keys)
+    wanted = [k for k in keys if _KEY.fullmatch(k)]
     found = {e.key: e for e in Entry.objects.filter(key__in=wanted, active=True)}
     return [found[k] for k in wanted if k in found]
 
@@ -70,7 +84,7 @@ def guidance_search(*, query: str, kind: str | None = None, limit: int = 20) -> 
     """Entries matching `query`, best first. Words are segmented (jieba) and widened by
     synonyms; an entry's score sums, over the words it holds, the word's weight in the query ×
     its weight in the entry × how rare it is; ties go to the title order."""
-    query = " ".join(query.split())[:QUERY_MAX]
+    query = " ".join("".join(c if c.isprintable() else " " for c in query).split())[:QUERY_MAX]
     groups = query_groups(query)
     terms = {word for group in groups for word in group}
     if not terms:
