@@ -91,3 +91,13 @@ def test_the_declaration_page_shows_the_staff_guidance_beside_the_case(seeded, b
     page = clerk.get("/declarations/JZ26112799990009/").content.decode()
     assert 'id="staff-guidance"' in page
     assert "居住登记核查：地址与出租登记" in page
+
+
+def test_a_key_or_kind_no_entry_can_have_is_not_found_not_a_server_error(editor):
+    """A NUL byte (which PostgreSQL refuses in text) in a key or a kind finds nothing."""
+    one = client_of(editor)
+    assert one.get("/guidance/faq-wb%00/").status_code == 404
+    assert one.get("/guidance/faq-wb%00/edit/").status_code == 404
+    assert one.post("/guidance/faq-wb%00/submit/").status_code in (302, 404)
+    assert Entry.objects.filter(key__startswith="faq-wb").count() == 0
+    assert one.get("/guidance/?kind=faq%00").status_code == 200

@@ -3,12 +3,14 @@ guidance for those who work on cases, and search over what staff may read."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
 
 from onetrip.common.zh_search import document_weights, highlight, query_groups, score
+from onetrip.contracts.guidance import ENTRY_KEY_PATTERN
 
 from .errors import GuidanceNotFound
 from .models import Entry, Kind, Version
@@ -19,12 +21,15 @@ def guidance_list_for_editor(*, user: Any, kind: str | None = None) -> QuerySet[
     guidance_check_can_edit(user=user)
     entries = Entry.objects.select_related("published", "working")
     if kind:
-        entries = entries.filter(kind=kind)
+        # A kind no entry can have (a NUL byte, which PostgreSQL refuses in text) finds nothing.
+        entries = entries.filter(kind=kind) if kind in Kind.values else entries.none()
     return entries.order_by("kind", "key")
 
 
 def guidance_get_for_editor(*, user: Any, key: str) -> tuple[Entry, list[Version]]:
     guidance_check_can_edit(user=user)
+    if not re.match(ENTRY_KEY_PATTERN, key):  # nothing to find, and no NUL byte for PostgreSQL
+        raise GuidanceNotFound()
     entry = Entry.objects.select_related("published", "working").filter(key=key).first()
     if entry is None:
         raise GuidanceNotFound()

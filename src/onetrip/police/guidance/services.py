@@ -225,6 +225,8 @@ def _audit(user: Any, entry: Entry, action: str, version: Version) -> None:
 
 
 def _locked(key: str) -> Entry:
+    if not re.match(ENTRY_KEY_PATTERN, key):  # nothing to find, and no NUL byte for PostgreSQL
+        raise GuidanceNotFound()
     entry = Entry.objects.select_for_update().filter(key=key).first()
     if entry is None:
         raise GuidanceNotFound()
@@ -238,8 +240,14 @@ def guidance_draft_save(
     otherwise the working draft, or a new draft copied from the published version. A version
     in review is not edited (it goes back to draft first)."""
     guidance_check_can_edit(user=user)
+    if kind is None and not re.match(ENTRY_KEY_PATTERN, key):
+        raise GuidanceNotFound()
     with atomic_for(Entry, durable=True):
-        entry = Entry.objects.select_for_update().filter(key=key).first()
+        entry = (
+            Entry.objects.select_for_update().filter(key=key).first()
+            if re.match(ENTRY_KEY_PATTERN, key)
+            else None
+        )
         if entry is None:
             if kind is None or kind not in Kind.values:
                 raise GuidanceNotFound()
