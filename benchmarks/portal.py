@@ -653,17 +653,18 @@ class Stack:
         wait_http(urls.ceiling + "/ceiling", 60, ceiling)
         return urls
 
-    def portal_scalar(self, sql: str) -> int:
-        """One number from the portal's database, read outside the servers."""
+    def portal_scalar(self, sql: str, zone: str = "portal") -> int:
+        """One number from the portal's (or the police zone's) database, read outside the
+        servers."""
         if self.name == "postgres":
             import psycopg
 
-            with psycopg.connect(f"{PG_BASE}/{self.dbs['portal']}", autocommit=True) as db:
+            with psycopg.connect(f"{PG_BASE}/{self.dbs[zone]}", autocommit=True) as db:
                 row = db.execute(sql).fetchone()
         else:
             import sqlite3
 
-            db = sqlite3.connect(self.root / "var" / "portal.sqlite3", timeout=20)
+            db = sqlite3.connect(self.root / "var" / f"{zone}.sqlite3", timeout=20)
             try:
                 row = db.execute(sql).fetchone()
             finally:
