@@ -39,3 +39,13 @@ def _audit_log_flushable(request):
     connection = connections[router.db_for_write(AuditEvent)]
     if connection.vendor == "sqlite":
         drop_append_only_triggers(connection)
+
+
+@pytest.fixture(autouse=True)
+def _cache_emptied():
+    """Each test starts with an empty cache: what one test cached (a window's slot listing,
+    keyed by a code every booking test shares) must not answer in the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -283,11 +283,11 @@ AUDIT_ANCHOR_FILE = Path(
 # an hour the self-hosted challenge is asked. Links in booking SMS start with the portal's
 # public address.
 ONETRIP_BOOKING_HOLD_SECONDS = int(os.environ.get("ONETRIP_BOOKING_HOLD_SECONDS", "300"))
-# A window's slot listing in the API is kept this long in the shared cache, and dropped as soon
-# as a seat of that window is taken or given back; 0 computes every listing. Capacity itself is
-# never read from the cache (a hold takes its seat in the database).
-ONETRIP_BOOKING_SLOTS_CACHE_SECONDS = int(
-    os.environ.get("ONETRIP_BOOKING_SLOTS_CACHE_SECONDS", "5")
+# How old a window's slot listing in the API may be (seconds in the shared cache; one request
+# renders the next while the others are answered the last); 0 computes every listing. Capacity
+# itself is never read from the cache (a hold takes its seat in the database).
+ONETRIP_BOOKING_SLOTS_CACHE_SECONDS = float(
+    os.environ.get("ONETRIP_BOOKING_SLOTS_CACHE_SECONDS", "1")
 )
 ONETRIP_BOOKING_CHANGE_CUTOFF_MINUTES = int(
     os.environ.get("ONETRIP_BOOKING_CHANGE_CUTOFF_MINUTES", "120")

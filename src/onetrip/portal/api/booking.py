@@ -7,8 +7,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -29,10 +27,9 @@ from onetrip.portal.booking.calendar import local
 from onetrip.portal.booking.ics import booking_ics
 from onetrip.portal.booking.models import Booking, WaitlistEntry
 from onetrip.portal.booking.selectors import (
-    active_window,
     booking_of_resident,
     bookings_of,
-    slot_listing_key,
+    cached_slot_listing,
     waitlist_of,
     window_days,
 )
@@ -397,15 +394,8 @@ def window_slots(
         Query(description="只看这一天（可省略）/ Only this day (optional)", example="2026-12-03"),
     ] = None,
 ) -> HttpResponse:
-    window = active_window(code)
-    seconds = settings.ONETRIP_BOOKING_SLOTS_CACHE_SECONDS
-    key = slot_listing_key(window.pk, day)
-    cached = cache.get(key) if seconds else None
-    if cached is None:
-        cached = _slot_listing(window, day).model_dump_json()
-        if seconds:
-            cache.set(key, cached, seconds)
-    return HttpResponse(cached, content_type="application/json; charset=utf-8")
+    body = cached_slot_listing(code, day, lambda w: _slot_listing(w, day).model_dump_json())
+    return HttpResponse(body, content_type="application/json; charset=utf-8")
 
 
 def _slot_listing(window: Window, day: dt.date | None) -> WindowSlotsOut:

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 
 from onetrip.common.identifiers import IdentifierError, normalize_reference
@@ -298,6 +301,40 @@ def active_window(code: str) -> Window:
     return window
 
 
-def slot_listing_key(window_id: int, day: dt.date | None) -> str:
-    """The cache key of a window's slot listing in the API (all days, or one)."""
-    return f"booking:slots:{window_id}:{day.isoformat() if day else 'all'}"
+def slot_listing_key(window_code: str, day: dt.date | None) -> str:
+    """The cache key of a window's slot listing in the API (all days, or one). Keyed by the
+    code the request names, so that a cached listing is answered without reading the window."""
+    return f"booking:slots:{window_code}:{day.isoformat() if day else 'all'}"
+
+
+def cached_slot_listing(code: str, day: dt.date | None, render: Callable[[Window], str]) -> str:
+    """A window's slot listing as `render` writes it, at most
+    `ONETRIP_BOOKING_SLOTS_CACHE_SECONDS` old, rendered again by one request at a time.
+
+    When many residents race for the same seats, every hold changes the listing: dropping the
+    cached copy on each seat change made every listing a fresh computation (about ten times
+    the cost of a cached one) exactly when the window is busiest. Instead a copy past its age is
+    still answered while the one request that won the refresh key renders the next, so a
+    window's listing is computed about once per interval whatever the traffic. A listing is a
+    snapshot: a hold decides in the database, and a seat shown free that is gone answers
+    `slot_full`.
+    """
+    seconds = settings.ONETRIP_BOOKING_SLOTS_CACHE_SECONDS
+    if seconds <= 0:
+        return render(active_window(code))
+    if not WINDOW_CODE.fullmatch(str(code)):
+        raise WindowNotFound()
+    key = slot_listing_key(code, day)
+    kept = cache.get(key)
+    if kept is not None:
+        fresh_until, body = kept
+        if time.time() < fresh_until or not cache.add(f"{key}:refresh", 1, seconds):
+            return str(body)
+    try:
+        window = active_window(code)
+    except WindowNotFound:
+        cache.delete(key)
+        raise
+    body = render(window)
+    cache.set(key, (time.time() + seconds, body), max(60, 10 * seconds))
+    return body

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, connections, transaction
 from django.db.models import F, Q, QuerySet
 from django.urls import reverse
@@ -86,7 +85,6 @@ from .selectors import (
     booking_of_resident,
     rules_of,
     seats_taken,
-    slot_listing_key,
     waiting_for,
     waitlist_may_offer,
     window_day,
@@ -148,9 +146,6 @@ class Seats:
             self._one(SlotCounter, starts_at, self.slots[starts_at], self.capacity, SlotFull)
         for day in sorted(self.days):
             self._one(DayCounter, day, self.days[day], self.quota, DayFull)
-        keys = [slot_listing_key(self.window_id, None)]
-        keys += [slot_listing_key(self.window_id, day) for day in self.days]
-        transaction.on_commit(lambda: cache.delete_many(keys), using=db_for(SlotCounter))
 
     def _one(
         self,
