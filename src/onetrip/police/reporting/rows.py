@@ -4,7 +4,8 @@ This is the ferry's heaviest load: 2.5 million rows arrive as messages of up to 
 apply is set-based. Per message it reads what it needs in a fixed number of queries (the
 organisation; the stations of the message's communities; the persons, their stays and their
 current declarations), decides every row in memory, in order, and writes each table with one
-statement (`bulk.insert_rows`), whatever the number of rows. No statement runs per row.
+statement (`common/bulk.py::insert_rows`), whatever the number of rows. No statement runs per
+row.
 
 Only what is new or changed is encrypted: a person reported again with the same name and phone
 costs a keyed hash and no encryption, a house reported again unchanged likewise.
@@ -26,6 +27,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from onetrip.common import divisions
+from onetrip.common.bulk import insert_rows, update_rows
 from onetrip.common.crypto import encrypt_text, lookup_hash, parse_keys
 from onetrip.common.db import atomic_for, db_for
 from onetrip.contracts.reporting import (
@@ -40,7 +42,6 @@ from onetrip.police.permits.clock import WorkingCalendar
 from onetrip.police.register.models import CURRENT_STATUSES, ResidenceDeclaration
 from onetrip.police.stations.models import StationStreet
 
-from .bulk import insert_rows, update_rows
 from .deadlines import city_working_calendar, report_due_on
 from .models import (
     ConflictKind,

@@ -1,22 +1,24 @@
 """One INSERT for many rows, without building a model instance per row.
 
 `QuerySet.bulk_create` prepares every value of every row through its field (about 10 µs per
-value) and, on SQLite, cuts the rows into statements of 999 parameters: applying 1,000 reported
-rows spent four fifths of its time there (benchmarks/reporting_apply.py). The bulk apply
-prepares its values itself, once per message where they are the same for every row (the time of
-the report), and sends each table's rows as one statement with the same meaning on both
-databases: on SQLite (3.35+) `INSERT … VALUES (…), (…) [ON CONFLICT …] [RETURNING …]`; on
-PostgreSQL `INSERT … SELECT * FROM unnest(<one array per column>) …`, the arrays sent in binary
-with server-side binding. There a VALUES list of 20,000 parameters cost more in the driver's
-parsing of the query than the insert itself, and Django's client-side binding spent 20 ms per
-1,000 rows quoting the arrays as text, against 2 ms to send them in binary.
+value) and, on SQLite, cuts the rows into statements of 999 parameters: the police's apply of
+1,000 reported rows spent four fifths of its time there (benchmarks/reporting_apply.py), and
+the portal's roster of a 1,000-row chunk five times the CPU of one statement. Callers prepare
+their values themselves, once where they are the same for every row (the time of the report),
+and each table's rows go as one statement with the same meaning on both databases: on SQLite
+(3.35+) `INSERT … VALUES (…), (…) [ON CONFLICT …] [RETURNING …]`; on PostgreSQL
+`INSERT … SELECT * FROM unnest(<one array per column>) …`, the arrays sent in binary with
+server-side binding. There a VALUES list of 20,000 parameters cost more in the driver's parsing
+of the query than the insert itself, and Django's client-side binding spent 20 ms per 1,000 rows
+quoting the arrays as text, against 2 ms to send them in binary.
 
 The statements go through a cursor wrapped as Django wraps its own, so query logging, execute
 wrappers and `django_assert_num_queries` see them like any other.
 
 Callers pass values the database driver takes as they are: text (already encrypted where the
-field is an `EncryptedTextField`), numbers, booleans, and dates and times adapted by the
-connection's `ops.adapt_datefield_value` and `ops.adapt_datetimefield_value`.
+field is an `EncryptedTextField`), numbers (a foreign key is its target's primary key),
+booleans, and dates and times adapted by the connection's `ops.adapt_datefield_value` and
+`ops.adapt_datetimefield_value`.
 """
 
 from __future__ import annotations
