@@ -258,3 +258,174 @@ def test_a_dry_run_moves_no_roster(organisation):
 
     run(organisation, csv_bytes(*GOOD), dry_run=True)
     assert not RosterEntry.objects.exists()
+
+
+def _person(event: str, name: str, body17: str, day: int, **extra):
+    from onetrip.common.identifiers import id_check_char
+    from onetrip.contracts.reporting import PersonReportRow
+
+    return PersonReportRow(
+        row=1,
+        event=event,
+        relation=extra.pop("relation", "employee"),
+        name=name,
+        id_number=body17 + id_check_char(body17),
+        event_date=f"2026-11-{day:02d}",
+        community_code=extra.pop("community_code", BEISHAN_COMMUNITY),
+        address_detail="曙光路12号3幢201室",
+        **extra,
+    )
+
+
+def _house(house_ref: str, rooms: int, let_until: str | None = None):
+    from onetrip.contracts.reporting import HouseReportRow
+
+    return HouseReportRow(
+        row=1,
+        house_ref=house_ref,
+        community_code=BEISHAN_COMMUNITY,
+        address_detail="曙光路12号3幢",
+        owner_name="王芳",
+        owner_id_number="330103198512310027",
+        rooms=rooms,
+        let_from="2026-10-01",
+        let_until=let_until,
+    )
+
+
+def test_a_chunk_moves_the_roster_by_its_last_word_per_person_and_house(organisation):
+    """Arrivals write every masked column; a departure of someone on the roster (from an
+    earlier chunk) sets only the day they left and the import; an arrival and a departure in
+    one chunk write both days; a departure of someone never seen adds them as gone; a house's
+    last row in the chunk wins."""
+    from onetrip.common.crypto import lookup_hash
+    from onetrip.common.identifiers import id_check_char
+    from onetrip.portal.reporting.models import RosterEntry, RosterHouse
+
+    other = "330106002002"
+    first = ReportImport.objects.create(organisation=organisation, reference="RI-FIRST")
+    second = ReportImport.objects.create(organisation=organisation, reference="RI-SECOND")
+    services._roster_apply(
+        first,
+        organisation,
+        services._Chunk(
+            people=[
+                _person("arrived", "张三", "33010619900101123", 1),
+                _person("arrived", "李娜", "33010319851231002", 2, house_ref="H1"),
+                _person("arrived", "王五", "11010519491231002", 3, relation="tenant"),
+            ],
+            houses=[_house("H1", 3), _house("H2", 2, "2026-12-31")],
+            problems=[],
+        ),
+    )
+    services._roster_apply(
+        second,
+        organisation,
+        services._Chunk(
+            people=[
+                # On the roster: only the day and the import move, not the name.
+                _person("left", "章三", "33010619900101123", 20),
+                # Arrives and leaves within the chunk.
+                _person("arrived", "赵六", "33010619800202001", 21),
+                _person("left", "赵六", "33010619800202001", 22),
+                # Never seen: kept as gone, with what the departure says.
+                _person("left", "钱七", "33010619700303002", 23, community_code=other),
+                # Arrives again: every column follows, and no day left.
+                _person("arrived", "李娜", "33010319851231002", 24, community_code=other),
+                # The same ID as another relation is another entry.
+                _person("arrived", "王五", "11010519491231002", 25),
+                # Leaves, then arrives again within the chunk: on the roster now.
+                _person("left", "孙八", "33010619600404003", 18),
+                _person("arrived", "孙八", "33010619600404003", 19, house_ref="H3"),
+            ],
+            houses=[_house("H1", 4, "2027-01-31"), _house("H3", 1), _house("H3", 2)],
+            problems=[],
+        ),
+    )
+
+    def ids(body17: str) -> tuple[str, str]:
+        full = body17 + id_check_char(body17)
+        return lookup_hash(full, purpose="id_number"), full[:4] + "*" * 10 + full[-4:]
+
+    def day(n: int):
+        import datetime as dt
+
+        return dt.date(2026, 11, n)
+
+    expected = {
+        (
+            *ids("33010619900101123"),
+            "employee",
+            "张*",
+            BEISHAN_COMMUNITY,
+            "",
+            day(1),
+            day(20),
+            "RI-SECOND",
+        ),
+        (*ids("33010319851231002"), "employee", "李*", other, "", day(24), None, "RI-SECOND"),
+        (
+            *ids("11010519491231002"),
+            "tenant",
+            "王*",
+            BEISHAN_COMMUNITY,
+            "",
+            day(3),
+            None,
+            "RI-FIRST",
+        ),
+        (
+            *ids("11010519491231002"),
+            "employee",
+            "王*",
+            BEISHAN_COMMUNITY,
+            "",
+            day(25),
+            None,
+            "RI-SECOND",
+        ),
+        (
+            *ids("33010619800202001"),
+            "employee",
+            "赵*",
+            BEISHAN_COMMUNITY,
+            "",
+            day(21),
+            day(22),
+            "RI-SECOND",
+        ),
+        (*ids("33010619700303002"), "employee", "钱*", "", "", None, day(23), "RI-SECOND"),
+        (
+            *ids("33010619600404003"),
+            "employee",
+            "孙*",
+            BEISHAN_COMMUNITY,
+            "H3",
+            day(19),
+            None,
+            "RI-SECOND",
+        ),
+    }
+    entries = RosterEntry.objects.filter(organisation=organisation).values_list(
+        "id_hash",
+        "id_masked",
+        "relation",
+        "name_masked",
+        "community_code",
+        "house_ref",
+        "since",
+        "left_on",
+        "import_reference",
+    )
+    assert set(entries) == expected
+    assert entries.count() == len(expected)
+    houses = RosterHouse.objects.filter(organisation=organisation).values_list(
+        "house_ref", "community_code", "rooms", "let_from", "let_until"
+    )
+    import datetime as dt
+
+    assert set(houses) == {
+        ("H1", BEISHAN_COMMUNITY, 4, dt.date(2026, 10, 1), dt.date(2027, 1, 31)),
+        ("H2", BEISHAN_COMMUNITY, 2, dt.date(2026, 10, 1), dt.date(2026, 12, 31)),
+        ("H3", BEISHAN_COMMUNITY, 2, dt.date(2026, 10, 1), None),
+    }

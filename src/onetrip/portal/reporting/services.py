@@ -23,11 +23,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
 from onetrip.common import divisions
+from onetrip.common.bulk import insert_rows
 from onetrip.common.crypto import lookup_hash
 from onetrip.common.db import atomic_for, db_for
 from onetrip.common.errors import ApplicationError
@@ -628,81 +629,112 @@ def _commit_chunk(
         )
 
 
+ROSTER_ENTRY_UNIQUE = ("organisation", "id_hash", "relation")
+ROSTER_ENTRY_FIELDS = (
+    *ROSTER_ENTRY_UNIQUE,
+    "name_masked",
+    "id_masked",
+    "community_code",
+    "house_ref",
+    "since",
+    "left_on",
+    "import_reference",
+)
+ROSTER_HOUSE_FIELDS = (
+    "organisation",
+    "house_ref",
+    "community_code",
+    "rooms",
+    "let_from",
+    "let_until",
+)
+
+
 def _roster_apply(report_import: ReportImport, organisation: Organisation, chunk: _Chunk) -> None:
     """The organisation's own view of whom it houses or employs, moved by this chunk's rows
-    (two statements for the people, one for the houses). Only masked values are kept."""
-    final: dict[tuple[str, str], RosterEntry] = {}
-    left_only: dict[tuple[str, str], RosterEntry] = {}
+    (two statements for the people, one for the houses). Only masked values are kept.
+
+    The rows go through `common/bulk.py::insert_rows`, not `bulk_create`, which prepares every
+    value through its field and cost about five times the CPU per chunk. So the values are
+    prepared here as the fields would: dates adapted by the connection, the organisation as its
+    key, and a departure of someone not on the roster yet gets the model's defaults (no
+    community, house or day of arrival)."""
+    adapt_date = connections[db_for(RosterEntry)].ops.adapt_datefield_value
+    reference = report_import.reference
+    final: dict[tuple[str, str], dict[str, Any]] = {}
+    left_only: dict[tuple[str, str], dict[str, Any]] = {}
     for row in chunk.people:
         key = (lookup_hash(row.id_number, purpose="id_number"), row.relation)
         entry = final.get(key)
         if row.event == "arrived":
             left_only.pop(key, None)
-            final[key] = RosterEntry(
-                organisation=organisation,
-                id_hash=key[0],
-                relation=row.relation,
-                name_masked=mask_name(row.name),
-                id_masked=mask_id_number(row.id_number),
-                community_code=row.community_code,
-                house_ref=row.house_ref,
-                since=row.event_date,
-                left_on=None,
-                import_reference=report_import.reference,
-            )
+            final[key] = {
+                "organisation": organisation.pk,
+                "id_hash": key[0],
+                "relation": row.relation,
+                "name_masked": mask_name(row.name),
+                "id_masked": mask_id_number(row.id_number),
+                "community_code": row.community_code,
+                "house_ref": row.house_ref,
+                "since": adapt_date(row.event_date),
+                "left_on": None,
+                "import_reference": reference,
+            }
         elif entry is not None:
-            entry.left_on = row.event_date
+            entry["left_on"] = adapt_date(row.event_date)
         else:
-            left_only[key] = RosterEntry(
-                organisation=organisation,
-                id_hash=key[0],
-                relation=row.relation,
-                name_masked=mask_name(row.name),
-                id_masked=mask_id_number(row.id_number),
-                left_on=row.event_date,
-                import_reference=report_import.reference,
-            )
-    unique = ["organisation", "id_hash", "relation"]
-    if final:
-        RosterEntry.objects.bulk_create(
-            final.values(),
-            update_conflicts=True,
-            unique_fields=unique,
-            update_fields=[
-                "name_masked",
-                "id_masked",
-                "community_code",
-                "house_ref",
-                "since",
-                "left_on",
-                "import_reference",
-            ],
-        )
-    if left_only:
-        RosterEntry.objects.bulk_create(
-            left_only.values(),
-            update_conflicts=True,
-            unique_fields=unique,
-            update_fields=["left_on", "import_reference"],
-        )
+            left_only[key] = {
+                "organisation": organisation.pk,
+                "id_hash": key[0],
+                "relation": row.relation,
+                "name_masked": mask_name(row.name),
+                "id_masked": mask_id_number(row.id_number),
+                "community_code": "",
+                "house_ref": "",
+                "since": None,
+                "left_on": adapt_date(row.event_date),
+                "import_reference": reference,
+            }
+    insert_rows(
+        RosterEntry,
+        ROSTER_ENTRY_FIELDS,
+        [[entry[name] for name in ROSTER_ENTRY_FIELDS] for entry in final.values()],
+        conflict_fields=ROSTER_ENTRY_UNIQUE,
+        update_fields=[
+            "name_masked",
+            "id_masked",
+            "community_code",
+            "house_ref",
+            "since",
+            "left_on",
+            "import_reference",
+        ],
+    )
+    insert_rows(
+        RosterEntry,
+        ROSTER_ENTRY_FIELDS,
+        [[entry[name] for name in ROSTER_ENTRY_FIELDS] for entry in left_only.values()],
+        conflict_fields=ROSTER_ENTRY_UNIQUE,
+        update_fields=["left_on", "import_reference"],
+    )
     houses = {
-        row.house_ref: RosterHouse(
-            organisation=organisation,
-            house_ref=row.house_ref,
-            community_code=row.community_code,
-            rooms=row.rooms,
-            let_from=row.let_from,
-            let_until=row.let_until,
+        row.house_ref: (
+            organisation.pk,
+            row.house_ref,
+            row.community_code,
+            row.rooms,
+            adapt_date(row.let_from),
+            None if row.let_until is None else adapt_date(row.let_until),
         )
         for row in chunk.houses
     }
-    if houses:
-        RosterHouse.objects.bulk_create(
-            houses.values(),
-            update_conflicts=True,
-            unique_fields=["organisation", "house_ref"],
-            update_fields=["community_code", "rooms", "let_from", "let_until"],
-        )
+    insert_rows(
+        RosterHouse,
+        ROSTER_HOUSE_FIELDS,
+        list(houses.values()),
+        conflict_fields=["organisation", "house_ref"],
+        update_fields=["community_code", "rooms", "let_from", "let_until"],
+    )
 
 
 @dataclass(frozen=True)
