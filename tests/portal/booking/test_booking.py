@@ -7,6 +7,8 @@ import datetime as dt
 
 import icalendar
 import pytest
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
 
 from onetrip.contracts.booking import BookingAttendanceV1
 from onetrip.ferry.agent.handlers import BusinessReject
@@ -95,6 +97,47 @@ def test_the_slot_takes_as_many_as_it_has_counters_then_answers_full(booking_win
         hold(people[3])
     assert caught.value.message_zh == "该时段已约满"
     assert taken() == 3
+
+
+def test_a_hold_on_a_full_slot_is_refused_by_one_read_that_writes_and_locks_nothing(
+    booking_window, residents
+):
+    """In a race most holds lose: a loser is answered from the counters before any write, so it
+    never queues for the counter rows the winners lock."""
+    booking_window(counters_per_slot=1)
+    first, second = residents(2)
+    hold(first)
+    with CaptureQueriesContext(connections["default"]) as seen, pytest.raises(SlotFull):
+        hold(second)
+    booking_sql = [q["sql"] for q in seen.captured_queries if "portal_booking_" in q["sql"]]
+    assert booking_sql
+    assert not [sql for sql in booking_sql if sql.lstrip().upper().startswith(("INSERT", "UPDATE"))]
+    assert not [sql for sql in booking_sql if "FOR UPDATE" in sql.upper()]
+    assert taken() == 1 and Booking.objects.count() == 1
+
+
+def test_a_full_slot_whose_hold_has_expired_is_held_again_before_any_sweep(
+    booking_window, residents
+):
+    booking_window(counters_per_slot=1)
+    first, second = residents(2)
+    lapsed = hold(first)
+    later = NOW + dt.timedelta(minutes=5, seconds=1)
+    held = hold(second, now=later)
+    assert held.status == "held"
+    assert Booking.objects.get(pk=lapsed.pk).status == "expired"
+    assert taken() == 1
+
+
+def test_a_hold_on_a_day_whose_quota_is_taken_is_refused_before_any_write(
+    booking_window, residents
+):
+    booking_window(online_quota_per_day=1)
+    first, second = residents(2)
+    hold(first)
+    with pytest.raises(DayFull):
+        hold(second, at(TUESDAY, 14, 10))
+    assert DayCounter.objects.get().taken == 1 and Booking.objects.count() == 1
 
 
 def test_the_days_online_quota_is_a_counter_too(booking_window, residents):

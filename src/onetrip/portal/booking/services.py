@@ -29,7 +29,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connections, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -451,6 +451,43 @@ def _has_room(window: Window, rules: Rules | None, slot: Slot) -> bool:
     )
 
 
+def _seat_gone(
+    window: Window, rules: Rules | None, slot: Slot, now: dt.datetime
+) -> SlotFull | DayFull | None:
+    """SlotFull or DayFull when the counters already say so and no expired hold of the window
+    could give a seat back; else None. One read, before any write: when many residents race
+    for the same seats, most holds lose, and a loser then never waits for the counter rows the
+    winners lock. The seat itself is still taken only by the conditional upsert in the hold's
+    transaction, so a None here promises nothing."""
+    if rules is None:
+        return SlotFull()
+    full = (
+        Window.objects.filter(pk=window.pk)
+        .annotate(
+            slot_full=Exists(
+                SlotCounter.objects.filter(
+                    window=OuterRef("pk"),
+                    starts_at=slot.starts_at,
+                    taken__gte=rules.counters_per_slot,
+                )
+            ),
+            day_full=Exists(
+                DayCounter.objects.filter(
+                    window=OuterRef("pk"), day=slot.day, taken__gte=rules.online_quota_per_day
+                )
+            ),
+            expired=Exists(_expired_holds(None, now).filter(window=OuterRef("pk"))),
+        )
+        .values_list("slot_full", "day_full", "expired")
+        .first()
+    )
+    if full is None or full[2]:
+        return None
+    if full[0]:
+        return SlotFull()
+    return DayFull() if full[1] else None
+
+
 def _hold_once(
     *,
     resident: Resident,
@@ -462,8 +499,8 @@ def _hold_once(
     channel: str,
     now: dt.datetime,
 ) -> Booking:
-    """One attempt at the hold's transaction: the person's earlier hold let go, the seat
-    taken (or SlotFull/DayFull and nothing changed), the hold row written."""
+    """One attempt at the hold's transaction: the person's earlier hold let go, the hold row
+    written, the seat taken (or SlotFull/DayFull and nothing changed)."""
     person_key = _person_key(resident, application)
     try:
         with atomic_for(Booking, durable=True):
@@ -486,8 +523,6 @@ def _hold_once(
                     other = _seats(previous.window, rules_of(previous.window))
                     _free_seat(previous, other, rules_of(previous.window), now)
                     other.apply()
-            seats.take(slot.starts_at, slot.day)
-            seats.apply()
             booking = Booking.objects.create(
                 reference=_new_reference(now),
                 resident=resident,
@@ -505,6 +540,10 @@ def _hold_once(
                 created_at=now,
             )
             _event(booking, "held", f"resident:{resident.pk}")
+            # The seat last: its counter rows are the ones every racing hold waits for, and a
+            # row lock is held from here to the commit.
+            seats.take(slot.starts_at, slot.day)
+            seats.apply()
     except IntegrityError as exc:
         # Another hold of the same person committed between our read and our insert.
         raise AlreadyBooked() from exc
@@ -553,6 +592,9 @@ def booking_hold(
         channel=channel,
         now=now,
     )
+    gone = _seat_gone(window, rules, slot, now)
+    if gone is not None:
+        raise gone
     try:
         booking = attempt()
     except (SlotFull, DayFull):
