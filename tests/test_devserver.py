@@ -3,7 +3,12 @@ accounts and every environment variable the supervisor reads."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
 from io import StringIO
 from pathlib import Path
 
@@ -73,3 +78,53 @@ def test_links_in_sms_lead_to_the_portal_started_here(monkeypatch):
     assert devserver._env()["ONETRIP_PORTAL_PUBLIC_URL"] == "http://127.0.0.1:8123"
     monkeypatch.setenv("ONETRIP_PORTAL_PUBLIC_URL", "https://jzz.example.cn")
     assert devserver._env()["ONETRIP_PORTAL_PUBLIC_URL"] == "https://jzz.example.cn"
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in state
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_service_ends_when_the_supervisor_is_killed_outright():
+    """A service runs in a session of its own, out of reach of the supervisor's signals; when
+    the supervisor is killed with SIGKILL (nothing of it runs to stop the services), the
+    service still ends instead of serving on as an orphan."""
+    supervisor = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import os, sys, time\n"
+            "from onetrip.devserver import Service\n"
+            "s = Service('sleeper', [sys.executable, '-c', 'import time; time.sleep(120)'],"
+            " dict(os.environ))\n"
+            "s.start()\n"
+            "print(s.process.pid, flush=True)\n"
+            "time.sleep(120)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert supervisor.stdout is not None
+    child = int(supervisor.stdout.readline())
+    time.sleep(0.5)  # the launcher has become the command
+    assert not _gone(child)
+    assert os.getsid(child) != os.getsid(0)
+    supervisor.send_signal(signal.SIGKILL)
+    supervisor.wait()
+    deadline = time.monotonic() + 10
+    while not _gone(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _gone(child)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_service_is_not_started_when_its_supervisor_is_already_gone():
+    from onetrip import parentwatch
+
+    with pytest.raises(SystemExit) as stopped:
+        parentwatch.main([str(os.getppid() + 999_999), "true"])
+    assert stopped.value.code == 0

@@ -139,7 +139,7 @@ class Service:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            self.cmd,
+            [sys.executable, "-m", "onetrip.parentwatch", str(os.getpid()), *self.cmd],
             env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
