@@ -110,6 +110,28 @@ def test_same_client_ref_queues_once(sms_simulator, django_capture_on_commit_cal
     assert len(sms_simulator.messages()) == 1
 
 
+def test_a_message_queued_under_a_reference_is_stored_as_any_other_and_a_repeat_is_harmless():
+    """Queued under a reference, the message is one insert that skips an existing reference:
+    the row reads back like one `create` wrote (number and text encrypted at rest), and a
+    repeat inside the same transaction neither raises nor spoils the transaction."""
+    with transaction.atomic():
+        first = queue_login_code(client_ref="booking.made:YY1")
+        again = queue_login_code(client_ref="booking.made:YY1")
+        SmsMessage.objects.filter(pk=first.pk).update(attempts=0)  # the transaction still works
+    assert first.pk == again.pk
+    stored = SmsMessage.objects.get(client_ref="booking.made:YY1")
+    assert (stored.phone, stored.text, stored.status) == (PHONE, first.text, Status.QUEUED)
+    assert stored.phone_hash == lookup_hash(PHONE, purpose="phone")
+    assert stored.created_at == first.created_at and stored.sent_at is None
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            "SELECT phone, text FROM portal_notify_smsmessage WHERE client_ref = %s",
+            ["booking.made:YY1"],
+        )
+        phone_at_rest, text_at_rest = cursor.fetchone()
+    assert PHONE not in phone_at_rest and first.text not in text_at_rest
+
+
 def test_task_sends_exactly_once_when_run_twice():
     sms = queue_login_code()
     gateway = CountingGateway()

@@ -28,6 +28,7 @@ from django.utils import timezone
 from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
+from onetrip.common.bulk import insert_rows
 from onetrip.common.crypto import lookup_hash
 from onetrip.common.db import atomic_for, db_for
 
@@ -113,8 +114,9 @@ def sms_queue(
     if client_ref is None:
         sms = SmsMessage.objects.create(**fields)
     else:
-        sms, created = SmsMessage.objects.get_or_create(client_ref=client_ref, defaults=fields)
-        if not created:
+        sms = _queued_once(client_ref, fields)
+        if sms is None:
+            sms = SmsMessage.objects.get(client_ref=client_ref)
             logger.info("sms-queue duplicate sms_id=%s client_ref=%s", sms.id, client_ref)
             return sms
     logger.info("sms-queue queued sms_id=%s template=%s", sms.id, template)
@@ -127,6 +129,24 @@ def sms_queue(
     # Robust: the caller's change is committed by then; a task that cannot be enqueued (the
     # database busy past its timeout) is logged and left to the sweep, not turned into an error.
     transaction.on_commit(lambda: _enqueue(sms_id), using=db, robust=True)
+    return sms
+
+
+def _queued_once(client_ref: str, fields: dict[str, str]) -> SmsMessage | None:
+    """The message inserted under `client_ref`, or None when one with that reference exists
+    already. One `INSERT … ON CONFLICT DO NOTHING`: no look-up first and no savepoint for the
+    error a second insert would raise, on a path every confirmed booking and registration
+    takes; a concurrent insert of the same reference waits for the first and then finds it."""
+    sms = SmsMessage(client_ref=client_ref, **fields)
+    sms.updated_at = sms.created_at
+    connection = connections[db_for(SmsMessage)]
+    columns = [f for f in SmsMessage._meta.concrete_fields if getattr(sms, f.attname) is not None]
+    values = [f.get_db_prep_save(getattr(sms, f.attname), connection) for f in columns]
+    names = [f.name for f in columns]
+    if not insert_rows(SmsMessage, names, [values], ignore_conflicts=True, returning=["id"]):
+        return None
+    sms._state.adding = False
+    sms._state.db = connection.alias
     return sms
 
 
