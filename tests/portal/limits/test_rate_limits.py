@@ -13,7 +13,12 @@ from django.utils import timezone
 
 from onetrip.common.errors import RateLimited
 from onetrip.portal.limits.models import RateLimitWindow
-from onetrip.portal.limits.services import rate_limit_hit, rate_limit_hits
+from onetrip.portal.limits.services import (
+    RateLimit,
+    rate_limit_hit,
+    rate_limit_hits,
+    rate_limits_hit,
+)
 
 MESSAGES = {"message_zh": "请{seconds}秒后再试", "message_en": "retry in {seconds} s"}
 
@@ -141,4 +146,26 @@ def test_several_keys_count_together_and_the_longest_wait_is_given():
     assert RateLimitWindow.objects.get(key="ip").hits == 2
     with pytest.raises(RateLimited):
         rate_limit_hits(keys=["ref", "other"], limit=1, window_seconds=60, now=later, **MESSAGES)
+    assert RateLimitWindow.objects.get(key="other").hits == 1
+
+
+@pytest.mark.django_db(databases=["default", "police"])
+def test_limits_of_their_own_counted_in_one_statement_each_refusing_with_its_own_words(
+    django_assert_num_queries,
+):
+    person = RateLimit(key="person", limit=2, message_zh="本人{seconds}", message_en="me {seconds}")
+    network = RateLimit(key="net", limit=3, message_zh="网络{seconds}", message_en="net {seconds}")
+    start = timezone.now()
+    with django_assert_num_queries(1):
+        assert rate_limits_hit(limits=[person, network], window_seconds=60, now=start) == [1, 1]
+    assert rate_limits_hit(limits=[person, network], window_seconds=60, now=start) == [2, 2]
+    with pytest.raises(RateLimited) as info:
+        rate_limits_hit(limits=[person, network], window_seconds=60, now=start)
+    assert info.value.message_zh == "本人60" and info.value.message_en == "me 60"
+    # Both counted the refused hit; the network is now past its own limit too.
+    assert RateLimitWindow.objects.get(key="net").hits == 3
+    other = RateLimit(key="other", limit=5, message_zh="x{seconds}", message_en="x {seconds}")
+    with pytest.raises(RateLimited) as info:
+        rate_limits_hit(limits=[other, network], window_seconds=60, now=start)
+    assert info.value.message_zh == "网络60"
     assert RateLimitWindow.objects.get(key="other").hits == 1

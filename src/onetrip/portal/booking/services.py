@@ -45,7 +45,7 @@ from onetrip.contracts.booking import (
 from onetrip.ferry.agent.outbox import emit
 from onetrip.portal.accounts.models import Resident
 from onetrip.portal.declarations.models import Declaration
-from onetrip.portal.limits.services import rate_limit_hit
+from onetrip.portal.limits.services import RateLimit, rate_limits_hit
 from onetrip.portal.notify.services import sms_queue
 from onetrip.portal.permits.models import PermitApplication
 from onetrip.portal.permits.selectors import permit_application_of_resident
@@ -353,22 +353,24 @@ def _guard(
     *, resident: Resident, client_ip: str | None, captcha_token: str, captcha_answer: str
 ) -> None:
     """Rate limits per resident and per address; the challenge after several holds an hour."""
-    hits = rate_limit_hit(
-        key=f"booking-hold:resident:{resident.pk}",
-        limit=settings.ONETRIP_BOOKING_HOLDS_PER_RESIDENT_PER_HOUR,
-        window_seconds=3600,
-        message_zh="预约操作过于频繁，请{seconds}秒后再试",
-        message_en="Too many bookings; try again in {seconds} seconds",
-    )
-    address_hits = 0
-    if client_ip:
-        address_hits = rate_limit_hit(
-            key=f"booking-hold:ip:{client_ip}",
-            limit=settings.ONETRIP_BOOKING_HOLDS_PER_ADDRESS_PER_HOUR,
-            window_seconds=3600,
-            message_zh="该网络的预约操作过于频繁，请{seconds}秒后再试",
-            message_en="Too many bookings from this network; try again in {seconds} seconds",
+    limits = [
+        RateLimit(
+            key=f"booking-hold:resident:{resident.pk}",
+            limit=settings.ONETRIP_BOOKING_HOLDS_PER_RESIDENT_PER_HOUR,
+            message_zh="预约操作过于频繁，请{seconds}秒后再试",
+            message_en="Too many bookings; try again in {seconds} seconds",
         )
+    ]
+    if client_ip:
+        limits.append(
+            RateLimit(
+                key=f"booking-hold:ip:{client_ip}",
+                limit=settings.ONETRIP_BOOKING_HOLDS_PER_ADDRESS_PER_HOUR,
+                message_zh="该网络的预约操作过于频繁，请{seconds}秒后再试",
+                message_en="Too many bookings from this network; try again in {seconds} seconds",
+            )
+        )
+    hits, address_hits = [*rate_limits_hit(limits=limits, window_seconds=3600), 0][:2]
     after = settings.ONETRIP_BOOKING_CAPTCHA_AFTER_HOLDS
     if hits <= after and address_hits <= after * CAPTCHA_ADDRESS_FACTOR:
         return

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -59,7 +60,7 @@ def rate_limit_hits(
     Returns the highest count."""
     now = now or timezone.now()
     window = timedelta(seconds=window_seconds)
-    counts = _hit(sorted(dict.fromkeys(k[:200] for k in keys)), now, window)
+    counts = list(_hit(sorted(dict.fromkeys(k[:200] for k in keys)), now, window).values())
     retry_after = 0
     for started, hits in counts:
         if hits > limit:
@@ -74,7 +75,41 @@ def rate_limit_hits(
     return max((hits for _, hits in counts), default=0)
 
 
-def _hit(keys: list[str], now: datetime, window: timedelta) -> list[tuple[datetime, int]]:
+@dataclass(frozen=True)
+class RateLimit:
+    """One limit of several counted together: its key, how many hits it allows in the window,
+    and what a refusal says (`{seconds}`: the time left)."""
+
+    key: str
+    limit: int
+    message_zh: str
+    message_en: str
+
+
+def rate_limits_hit(
+    *, limits: Sequence[RateLimit], window_seconds: int, now: datetime | None = None
+) -> list[int]:
+    """Count one hit on each limit's key in one statement (the same window for all); raise
+    `RateLimited` for the first limit, in the order given, that is past its count, with its own
+    message. Every key counts the hit even when another refuses it. Returns each key's hits."""
+    now = now or timezone.now()
+    window = timedelta(seconds=window_seconds)
+    keys = [limit.key[:200] for limit in limits]
+    counts = _hit(sorted(set(keys)), now, window)
+    for limit, key in zip(limits, keys, strict=True):
+        started, hits = counts[key]
+        if hits > limit.limit:
+            retry_after = max(math.ceil((started + window - now).total_seconds()), 1)
+            raise RateLimited(
+                "rate_limited",
+                limit.message_zh.format(seconds=retry_after),
+                limit.message_en.format(seconds=retry_after),
+                retry_after=retry_after,
+            )
+    return [counts[key][1] for key in keys]
+
+
+def _hit(keys: list[str], now: datetime, window: timedelta) -> dict[str, tuple[datetime, int]]:
     """One upsert for all keys (sorted, so two requests lock shared rows in one order): a window
     still running counts the hit, one that is over starts again at `now` with this hit. The row
     lock (PostgreSQL) or the write lock (SQLite) makes parallel hits queue, so counts are exact;
@@ -97,14 +132,17 @@ def _hit(keys: list[str], now: datetime, window: timedelta) -> list[tuple[dateti
         f" {hits} = CASE WHEN {running} THEN {table}.{hits} + 1 ELSE 1 END,"
         f" {started_at} = CASE WHEN {running} THEN {table}.{started_at}"
         f" ELSE excluded.{started_at} END"
-        f" RETURNING {started_at}, {hits}"
+        f" RETURNING {key}, {started_at}, {hits}"
     )
     params: list[object] = [value for name in keys for value in (name, started)]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, cutoff, cutoff])
         rows = cursor.fetchall()
     field = RateLimitWindow._meta.get_field("window_started_at")
-    return [(_as_datetime(value, field, connection), int(count)) for value, count in rows]
+    return {
+        str(name): (_as_datetime(value, field, connection), int(count))
+        for name, value, count in rows
+    }
 
 
 def _as_datetime(
