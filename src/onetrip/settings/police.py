@@ -109,6 +109,11 @@ ONETRIP_PERMIT_ISSUE_DAYS = int(os.environ.get("ONETRIP_PERMIT_ISSUE_DAYS", "15"
 ONETRIP_PERMIT_ISSUE_DAY_UNIT = os.environ.get("ONETRIP_PERMIT_ISSUE_DAY_UNIT", "calendar")
 # Who approves: "station" (delegated authority, as in the model city) or "district" (the branch).
 ONETRIP_PERMIT_CHAIN = os.environ.get("ONETRIP_PERMIT_CHAIN", "station")
+# ZJ-20 (Art. 34): the fine per person an organisation did not report on time may bring, in yuan
+# (the model city's regulation: 100).
+ONETRIP_REPORTING_FINE_PER_PERSON_YUAN = int(
+    os.environ.get("ONETRIP_REPORTING_FINE_PER_PERSON_YUAN", "100")
+)
 # The card production fee for a reissue or exchange, in fen (local pricing; commonly 20 yuan).
 ONETRIP_PERMIT_REISSUE_FEE_FEN = int(os.environ.get("ONETRIP_PERMIT_REISSUE_FEE_FEN", "2000"))
 # Months of social insurance the employment route asks at endorsement (local setting).

@@ -208,3 +208,15 @@ def test_home_leads_to_the_work_waiting(beishan):
     )
     clerk = client_for(staff("clerk_beishan", "window_clerk", beishan))
     assert clerk.get("/reporting/")["Location"].endswith("/reporting/stays/")
+
+
+def test_zj20_the_fine_per_person_is_the_citys_setting_on_both_pages(beishan, settings):
+    settings.ONETRIP_REPORTING_FINE_PER_PERSON_YUAN = 50
+    make_stay(1)
+    long_ago = timezone.localdate() - dt.timedelta(days=20)
+    report_rows_apply(message=chunk([arrival(1, 2, long_ago), arrival(2, 3, long_ago)], number=2))
+    clerk = client_for(staff("clerk_beishan", "window_clerk", beishan))
+    late = clerk.get("/reporting/late/")
+    assert late.context["total_fine"] == 100
+    assert "按每人50元处以罚款" in text(late)
+    assert "按每人50元处以罚款" in text(clerk.get("/reporting/stays/"))

@@ -38,9 +38,12 @@ DECIDING_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.CITY_ADMIN})
 # Who resolves a conflict: the staff of its station, who can go and look.
 RESOLVING_ROLES = frozenset(STATION_ROLES)
 
-# ZJ-20 (Art. 34): an organisation that does not report on time may be fined 100 yuan for each
-# person not reported.
-FINE_PER_PERSON_YUAN = 100
+
+def fine_per_person_yuan() -> int:
+    """ZJ-20 (Art. 34): what an organisation that does not report on time may be fined for each
+    person not reported (ONETRIP_REPORTING_FINE_PER_PERSON_YUAN)."""
+    return int(settings.ONETRIP_REPORTING_FINE_PER_PERSON_YUAN)
+
 
 # What the lists show of a person and of an organisation's contact: masked.
 STAY_LIST_FIELDS = ("person.name:masked", "person.id_number:masked", "community_code")
@@ -254,7 +257,7 @@ class LateOrganisation:
 
     @property
     def possible_fine_yuan(self) -> int:
-        return FINE_PER_PERSON_YUAN * self.persons
+        return fine_per_person_yuan() * self.persons
 
 
 def late_organisations_for_staff(

@@ -36,9 +36,9 @@ from onetrip.police.accounts.selectors import staff_profile
 from .errors import ConflictNotFound, OrganisationNotFound
 from .models import OrganisationStatus, ReportConflict
 from .selectors import (
-    FINE_PER_PERSON_YUAN,
     STAY_STATES,
     conflicts_for_staff,
+    fine_per_person_yuan,
     late_organisations_for_staff,
     organisation_counts_for_staff,
     organisation_queue_for_staff,
@@ -159,6 +159,7 @@ def stays(request: HttpRequest) -> HttpResponse:
             **_nav(request, "stays"),
             "rows": rows,
             "filters": filters,
+            "fine_per_person": fine_per_person_yuan(),
             "states": [("", _("全部")), ("open", _("在住/在职")), ("closed", _("已离开"))],
             "page": page.page,
             "previous_url": page_url(page.page - 1) if page.page > 1 else "",
@@ -192,7 +193,7 @@ def late(request: HttpRequest) -> HttpResponse:
                 ("", _("全部")),
             ],
             "since": since,
-            "fine_per_person": FINE_PER_PERSON_YUAN,
+            "fine_per_person": fine_per_person_yuan(),
             "total_fine": sum(o.possible_fine_yuan for o in rows),
         },
     )
