@@ -46,7 +46,14 @@ def staff_profile(user: Any) -> StaffProfile | None:
     kept = _REQUEST_PROFILES.get()
     if kept is not None and user.pk in kept:
         return kept[user.pk]
-    profile = StaffProfile.objects.select_related("station").filter(user_id=user.pk).first()
+    # `get`, not `first`: one profile per user, and `first` would order by the model's
+    # ordering (the username), joining the user table on every request for nothing.
+    try:
+        profile: StaffProfile | None = StaffProfile.objects.select_related("station").get(
+            user_id=user.pk
+        )
+    except StaffProfile.DoesNotExist:
+        profile = None
     if kept is not None:
         kept[user.pk] = profile
     return profile

@@ -95,6 +95,14 @@ def _clean_detail(detail: dict[str, Any] | None) -> dict[str, Any]:
     return cleaned
 
 
+_HEAD_COLUMNS = ("id", "last_sequence", "last_hash")
+_HEAD_TABLE = AuditHead._meta.db_table
+# PostgreSQL only (the table's name is this model's constant, no value is formatted in).
+_HEAD_FOR_UPDATE = (
+    f'SELECT id, last_sequence, last_hash FROM "{_HEAD_TABLE}" WHERE id = %s FOR UPDATE'  # noqa: S608
+)
+
+
 def _lock_head(alias: str) -> AuditHead:
     """Take the chain's lock and return its head.
 
@@ -105,12 +113,16 @@ def _lock_head(alias: str) -> AuditHead:
     locked").
     """
     heads = AuditHead.objects.using(alias)
-    if connections[alias].vendor == "postgresql":
+    connection = connections[alias]
+    if connection.vendor == "postgresql":
         # PostgreSQL waits on the row lock of SELECT … FOR UPDATE itself: one statement fewer
-        # while the chain is locked.
-        found = heads.select_for_update().filter(pk=AuditHead.SINGLETON_ID).first()
-        if found is not None:
-            return found
+        # while the chain is locked. Written out, as `_insert_and_advance` is: every audited
+        # read passes here, and building the ORM's query cost more than running it.
+        with connection.cursor() as cursor:
+            cursor.execute(_HEAD_FOR_UPDATE, [AuditHead.SINGLETON_ID])
+            row = cursor.fetchone()
+        if row is not None:
+            return AuditHead.from_db(alias, _HEAD_COLUMNS, row)
         exists = False
     else:
         exists = bool(heads.filter(pk=AuditHead.SINGLETON_ID).update(id=AuditHead.SINGLETON_ID))

@@ -144,11 +144,11 @@ def permit_find_for_staff(*, user: User, reference: str) -> PermitCase:
     """The case if it lies in the user's scope, without reading personal data.
 
     For services that lock and change a case; they audit what they do themselves."""
-    case = permit_cases_visible_to(user=user).filter(reference=_normalise_reference(reference))
-    found = case.first()
-    if found is None:
-        raise PermitCaseNotFound(reference)
-    return found
+    # `get` (the reference is unique), not `first`, which would sort by the model's ordering.
+    try:
+        return permit_cases_visible_to(user=user).get(reference=_normalise_reference(reference))
+    except PermitCase.DoesNotExist:
+        raise PermitCaseNotFound(reference) from None
 
 
 def _audit_refused(user: User, *, object_type: str, object_id: str, purpose: str) -> None:

@@ -163,7 +163,8 @@ def _case_context(request: HttpRequest, case: PermitCase) -> dict[str, Any]:
         user=user, case=case, task=case.task, taken=False
     )
     profile = staff_profile(user)
-    permit = ResidencePermit.objects.filter(case=case).first()
+    # A permit is issued with the approval (`permit_approve`), never before it.
+    permit = ResidencePermit.objects.filter(case=case).first() if case.approved_at else None
     return {
         "c": case,
         "kind": APPLICATION_KIND_LABELS.get(case.kind, case.kind),
