@@ -18,7 +18,10 @@ Per stack (its own temporary SQLite file or PostgreSQL database, set up as `make
    `INSERT … SELECT … ON CONFLICT (id_hash) DO UPDATE`; SQLite `executemany` into a staging
    table, then the same `INSERT … ON CONFLICT`. No encryption, no stays, no sources.
 
-It prints rows/s of both and their ratio. The script runs its own worker processes
+It prints rows/s of both and their ratio, and the CPU the apply took per 1,000 rows: its own
+process's (on SQLite the database's work included) and, on PostgreSQL, its server backend's (from
+/proc, so the server must run on this machine). On a shared machine CPU is steadier than time.
+The script runs its own worker processes
 (`benchmarks/reporting_apply.py _worker apply|raw N`) inside the police zone's settings.
 """
 
@@ -128,6 +131,24 @@ def messages(total: int, today: dt.date, communities: list[str]) -> list[dict[st
 # -- workers: inside the police zone's Django settings ------------------------------------------
 
 
+def _backend_pid(connection: Any) -> int | None:
+    """The PostgreSQL server process serving `connection`, if it runs on this machine."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = int(cursor.fetchone()[0])
+    return pid if Path(f"/proc/{pid}/stat").exists() else None
+
+
+def _backend_cpu(pid: int | None) -> float:
+    """User + system CPU seconds of process `pid` so far (0 without one)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _worker_apply(total: int) -> dict[str, Any]:
     import django
 
@@ -159,7 +180,9 @@ def _worker_apply(total: int) -> dict[str, Any]:
     ]
     applied = unchanged = refused = conflicts = 0
     codes: dict[str, int] = {}
+    backend = _backend_pid(connection)
     started = time.perf_counter()
+    cpu_started, backend_started = time.process_time(), _backend_cpu(backend)
     for payload in payloads:
         with transaction.atomic():  # the ferry's batch transaction
             message = ReportRowsSubmittedV1.model_validate(payload)
@@ -172,8 +195,11 @@ def _worker_apply(total: int) -> dict[str, Any]:
         for problem in answer.refused:
             codes[problem.code] = codes.get(problem.code, 0) + 1
     seconds = time.perf_counter() - started
+    cpu, backend_cpu = time.process_time() - cpu_started, _backend_cpu(backend) - backend_started
     return {
         "vendor": connection.vendor,
+        "cpu": cpu,
+        "database_cpu": backend_cpu if backend else None,
         "rows": total,
         "messages": len(payloads),
         "seconds": seconds,
@@ -381,11 +407,18 @@ def main() -> None:
         )
     log(f"load average at end: {os.getloadavg()[0]:.2f}")
     print()
-    print("| stack | rows | report_rows_apply | raw COPY/INSERT + ON CONFLICT | apply/raw |")
-    print("| --- | --- | --- | --- | --- |")
+    print(
+        "| stack | rows | report_rows_apply | CPU per 1,000 rows: apply process | database "
+        "backend | raw COPY/INSERT + ON CONFLICT | apply/raw |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for stack, apply, apply_rate, raw_rate in table:
+        per = 1000 / apply["rows"]
+        database = apply["database_cpu"]
         print(
             f"| {stack} | {apply['rows']:,} | {apply_rate:,.0f} rows/s ({apply['seconds']:.1f} s) "
+            f"| {apply['cpu'] * per * 1000:.1f} ms "
+            f"| {'–' if database is None else f'{database * per * 1000:.1f} ms'} "
             f"| {raw_rate:,.0f} rows/s | {apply_rate / raw_rate:.0%} |"
         )
 

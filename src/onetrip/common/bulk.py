@@ -10,7 +10,9 @@ and each table's rows go as one statement with the same meaning on both database
 `INSERT … SELECT * FROM unnest(<one array per column>) …`, the arrays sent in binary with
 server-side binding. There a VALUES list of 20,000 parameters cost more in the driver's parsing
 of the query than the insert itself, and Django's client-side binding spent 20 ms per 1,000 rows
-quoting the arrays as text, against 2 ms to send them in binary.
+quoting the arrays as text, against 2 ms to send them in binary. The same holds for reads:
+`select_rows` with `member_of` looks rows up by a thousand keys sent as one binary array
+(`= ANY(…)`), not a thousand `IN` parameters.
 
 The statements go through a cursor wrapped as Django wraps its own, so query logging, execute
 wrappers and `django_assert_num_queries` see them like any other.
@@ -23,7 +25,7 @@ booleans, and dates and times adapted by the connection's `ops.adapt_datefield_v
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -74,20 +76,24 @@ def insert_rows(
     update_fields: Sequence[str] = (),
     ignore_conflicts: bool = False,
     returning: Sequence[str] = (),
+    shared: Mapping[str, Any] | None = None,
 ) -> list[tuple[Any, ...]]:
     """Insert `rows` (values in the order of `fields`) into `model`'s table.
 
-    With `update_fields`, a row whose `conflict_fields` match an existing one updates those
-    fields instead (`ON CONFLICT (…) DO UPDATE`); with `ignore_conflicts` it is skipped
-    (`ON CONFLICT DO NOTHING`, any unique index). `returning` names fields whose values come
-    back for every row inserted or updated, in no promised order. One statement per
-    `MAX_PARAMETERS` values."""
+    `shared` gives fields whose value is the same for every row (the time of a report, the
+    organisation): on PostgreSQL each goes once, beside the arrays, instead of as an array of
+    a thousand copies to dump. With `update_fields`, a row whose `conflict_fields` match an
+    existing one updates those fields instead (`ON CONFLICT (…) DO UPDATE`); with
+    `ignore_conflicts` it is skipped (`ON CONFLICT DO NOTHING`, any unique index). `returning`
+    names fields whose values come back for every row inserted or updated, in no promised
+    order. One statement per `MAX_PARAMETERS` values."""
     if not rows:
         return []
     connection = _connection(model)
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
-    columns = [quote(_column(model, name)) for name in fields]
+    shared = shared or {}
+    columns = [quote(_column(model, name)) for name in (*fields, *shared)]
     tail = ""
     if update_fields:
         targets = ", ".join(quote(_column(model, name)) for name in conflict_fields)
@@ -107,17 +113,24 @@ def insert_rows(
             for name in fields
         ]
         arrays = ", ".join(f"%b::{kind}[]" for kind in types)
+        constants = "".join(
+            f", %s::{model._meta.get_field(name).db_type(connection)}"  # type: ignore[union-attr]
+            for name in shared
+        )
         sql = (
             f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 (model names)
-            f"SELECT * FROM unnest({arrays}){tail}"
+            f"SELECT u.*{constants} FROM unnest({arrays}) AS u{tail}"
         )
         with _binary_cursor(connection) as cursor:
-            cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+            cursor.execute(
+                sql, [*shared.values(), *(list(column) for column in zip(*rows, strict=True))]
+            )
             if returning:
                 found.extend(tuple(r) for r in cursor.fetchall())
         return found
     one = "(" + ", ".join(["%s"] * len(columns)) + ")"
     per_statement = max(1, MAX_PARAMETERS // len(columns))
+    same = tuple(shared.values())
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
             part = rows[start : start + per_statement]
@@ -126,7 +139,7 @@ def insert_rows(
                 + ", ".join([one] * len(part))
                 + tail
             )
-            cursor.execute(sql, [value for row in part for value in row])
+            cursor.execute(sql, [value for row in part for value in (*row, *same)])
             if returning:
                 found.extend(tuple(r) for r in cursor.fetchall())
     return found
@@ -173,3 +186,36 @@ def update_rows(
                 + f") AS v WHERE {table}.{pk} = v.column1"
             )
             cursor.execute(sql, [value for row in part for value in row])
+
+
+def member_of(
+    model: type[models.Model], column: str, name: str, values: Collection[Any]
+) -> tuple[str, list[Any]]:
+    """A condition "`column` is one of `values`" for `select_rows`, and its parameters: on
+    PostgreSQL `column = ANY(<one array>)`, sent in binary, instead of a list of a thousand
+    parameters that the driver parses and quotes one by one; on SQLite `column IN (…)`.
+    `column` is the column as the query names it (with its table's alias), `name` the model
+    field it holds, for its type. At most `MAX_PARAMETERS` values."""
+    connection = _connection(model)
+    if connection.vendor == "postgresql":
+        kind = model._meta.get_field(name).db_type(connection)  # type: ignore[union-attr]
+        return f"{column} = ANY(%b::{kind}[])", [list(values)]
+    if len(values) > MAX_PARAMETERS:
+        raise ValueError(f"at most {MAX_PARAMETERS} values, not {len(values)}")
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
+def select_rows(
+    model: type[models.Model], sql: str, params: Sequence[Any]
+) -> list[tuple[Any, ...]]:
+    """The rows of one SELECT on the database `model` lives in, with the conditions of
+    `member_of`. Values come back as the driver gives them (dates as dates, on SQLite too:
+    Django declares its converters), not through the fields: no decryption."""
+    connection = _connection(model)
+    if connection.vendor == "postgresql":
+        with _binary_cursor(connection) as cursor:
+            cursor.execute(sql, list(params))
+            return [tuple(row) for row in cursor.fetchall()]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        return [tuple(row) for row in cursor.fetchall()]

@@ -23,12 +23,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from onetrip.common import divisions
-from onetrip.common.bulk import insert_rows, update_rows
-from onetrip.common.crypto import encrypt_text, lookup_hash, parse_keys
+from onetrip.common.bulk import insert_rows, member_of, select_rows, update_rows
+from onetrip.common.crypto import encrypt_text, encrypt_texts, lookup_hasher, parse_keys
 from onetrip.common.db import atomic_for, db_for
 from onetrip.contracts.reporting import (
     HouseReportRow,
@@ -68,9 +68,7 @@ PERSON_FIELDS = (
     "details_hash",
     "sex",
     "birth_date",
-    "first_reported_at",
-    "last_reported_at",
-)
+)  # and first_reported_at, last_reported_at: the message's time, the same for every row
 STAY_FIELDS = (
     "person",
     "organisation",
@@ -95,6 +93,11 @@ STAY_FIELDS = (
     "ended_row",
 )
 ENDED_FIELDS = STAY_FIELDS[15:]
+# What differs between the stays a message opens; the organisation, the time of the report and
+# the import are the message's own (`insert_rows(shared=…)`).
+NEW_STAY_FIELDS = tuple(
+    name for name in STAY_FIELDS if name not in ("organisation", "reported_at", "import_reference")
+)
 HOUSE_FIELDS = (
     "organisation",
     "house_ref",
@@ -123,13 +126,6 @@ CONFLICT_FIELDS = (
     "sources",
     "created_at",
     "resolution",
-)
-SOURCE_FIELDS = (
-    "person",
-    "source_kind",
-    "organisation",
-    "first_reported_at",
-    "last_reported_at",
 )
 
 
@@ -292,7 +288,8 @@ class _Apply:
         self.reported_on = timezone.localtime(self.message.reported_at).date()
         # Read once per message, not once per value.
         self._field_keys = parse_keys(settings.ONETRIP_FIELD_KEYS)
-        self._lookup_key = settings.ONETRIP_LOOKUP_KEY.encode()
+        # hash(value, purpose): `lookup_hash` with the key's HMAC state prepared once.
+        self.hash = lookup_hasher(key=settings.ONETRIP_LOOKUP_KEY.encode())
         ops = connections[db_for(ReportedStay)].ops
         self._now = ops.adapt_datetimefield_value(self.now)
         self._reported_at = ops.adapt_datetimefield_value(self.message.reported_at)
@@ -306,12 +303,17 @@ class _Apply:
             found = self._due[day] = report_due_on(day, calendar=self.calendar)
         return found
 
-    def hash(self, value: str, purpose: str) -> str:
-        return lookup_hash(value, purpose=purpose, key=self._lookup_key)
-
     def seal(self, value: str) -> str:
         """`value` as an `EncryptedTextField` stores it."""
         return encrypt_text(value, keys=self._field_keys) if value else value
+
+    def seal_all(self, values: list[str]) -> list[str]:
+        """`seal` of each value, encrypted in one call (`common/crypto.py::encrypt_texts`)."""
+        filled = [value for value in values if value]
+        if len(filled) == len(values):
+            return encrypt_texts(values, keys=self._field_keys)
+        sealed = iter(encrypt_texts(filled, keys=self._field_keys))
+        return [next(sealed) if value else value for value in values]
 
     def date(self, value: dt.date | None) -> Any:
         """`value` as the database stores a DateField."""
@@ -448,37 +450,51 @@ class _Apply:
     def _load(self, hashes: set[str], dates: set[dt.date]) -> _Known:
         """What the register holds about the message's people, in three queries: the persons,
         their stays (this organisation's, and anybody's that began on the message's dates), and
-        their current declarations."""
+        their current declarations. The keys go as one array each (`common/bulk.py::member_of`):
+        a thousand `IN` parameters cost the driver more than the look-up costs the database.
+        The stays are not joined to the persons: without fresh statistics, and on a small
+        register even with them, PostgreSQL hashes the whole stay table for such a join, where
+        the look-up by person ids uses the person index."""
         org = self.organisation
         known = _Known()
+        person, stay = ReportedPerson._meta, ReportedStay._meta
+        by_hash, by_hash_params = member_of(ReportedPerson, "id_hash", "id_hash", hashes)
         known.persons = {
             h: (pk, details)
-            for h, pk, details in ReportedPerson.objects.filter(id_hash__in=hashes).values_list(
-                "id_hash", "id", "details_hash"
+            for h, pk, details in select_rows(
+                ReportedPerson,
+                f"SELECT id_hash, id, details_hash FROM {person.db_table} "  # noqa: S608
+                f"WHERE {by_hash}",
+                by_hash_params,
             )
         }
         by_pk = {pk: h for h, (pk, _d) in known.persons.items()}
         if by_pk:
-            for pk, org_id, relation, started, ended_on, address_hash, person_id in (
-                ReportedStay.objects.filter(person_id__in=by_pk)
-                .filter(Q(organisation=org) | Q(started_on__in=dates))
-                .values_list(
-                    "id",
-                    "organisation_id",
-                    "relation",
-                    "started_on",
-                    "ended_on",
-                    "address_hash",
-                    "person_id",
-                )
+            of_person, of_person_params = member_of(ReportedStay, "person_id", "person", by_pk)
+            on_day, on_day_params = member_of(ReportedStay, "started_on", "started_on", dates)
+            sql = (
+                "SELECT id, organisation_id, relation, started_on, ended_on, address_hash, "  # noqa: S608 (model names)
+                f"person_id FROM {stay.db_table} "
+                f"WHERE {of_person} AND (organisation_id = %s OR {on_day})"
+            )
+            for pk, org_id, relation, started, ended_on, address_hash, person_id in select_rows(
+                ReportedStay, sql, [*of_person_params, org.pk, *on_day_params]
             ):
                 known.add(
                     _Stay(by_pk[person_id], org_id, relation, started, ended_on, address_hash, pk),
                     own=org_id == org.pk,
                 )
-        for h, community in ResidenceDeclaration.objects.filter(
-            id_hash__in=hashes, status__in=CURRENT_STATUSES
-        ).values_list("id_hash", "community_code"):
+        declaration = ResidenceDeclaration._meta
+        by_hash, by_hash_params = member_of(ResidenceDeclaration, "id_hash", "id_hash", hashes)
+        current, current_params = member_of(
+            ResidenceDeclaration, "status", "status", [s.value for s in CURRENT_STATUSES]
+        )
+        for h, community in select_rows(
+            ResidenceDeclaration,
+            f"SELECT id_hash, community_code FROM {declaration.db_table} "  # noqa: S608
+            f"WHERE {by_hash} AND {current}",
+            [*by_hash_params, *current_params],
+        ):
             known.declared[h].add(community)
         return known
 
@@ -655,26 +671,27 @@ class _Apply:
         with one UPDATE. Returns the person id of every id_hash."""
         ids = {h: pk for h, (pk, _d) in known.persons.items()}
         if known.new_persons:
+            planned = list(known.new_persons.items())
+            sealed = self.seal_all(
+                [value for _h, p in planned for value in (p["name"], p["id_number"], p["phone"])]
+            )
             saved = insert_rows(
                 ReportedPerson,
                 PERSON_FIELDS,
                 [
                     (
                         h,
-                        self.seal(p["name"]),
-                        self.seal(p["id_number"]),
-                        self.seal(p["phone"]),
+                        *sealed[3 * at : 3 * at + 3],
                         p["details_hash"],
                         p["sex"],
                         self.date(p["birth_date"]),
-                        self._now,
-                        self._now,
                     )
-                    for h, p in known.new_persons.items()
+                    for at, (h, p) in enumerate(planned)
                 ],
                 conflict_fields=("id_hash",),
                 update_fields=("name", "phone", "details_hash", "last_reported_at"),
                 returning=("id", "id_hash"),
+                shared={"first_reported_at": self._now, "last_reported_at": self._now},
             )
             ids.update({h: pk for pk, h in saved})
         rest = [ids[h] for h in known.touched if h in known.persons and h not in known.new_persons]
@@ -686,28 +703,24 @@ class _Apply:
         """Insert the stays the message opened and close the register's ones it ended."""
         org_id = self.organisation.pk
         reference = self.message.import_reference
-        new = [s for s in known.own.values() if s.new is not None]
+        new = [(s, s.new) for s in known.own.values() if s.new is not None]
+        addresses = self.seal_all([v["address_detail"] for _s, v in new])
         rows = []
-        for stay in new:
-            v = stay.new
-            assert v is not None
+        for (stay, v), address in zip(new, addresses, strict=True):
             ended = v.get("ended_on")
             rows.append(
                 (
                     person_ids[stay.person_hash],
-                    org_id,
                     v["relation"],
                     v["house"],
                     v["house_ref"],
                     v["community_code"],
                     v["station"],
-                    self.seal(v["address_detail"]),
+                    address,
                     v["address_hash"],
                     self.date(v["started_on"]),
-                    self._reported_at,
                     self.date(v["due_on"]),
                     v["late"],
-                    reference,
                     v["row"],
                     self.date(ended),
                     self._reported_at if ended else None,
@@ -717,18 +730,29 @@ class _Apply:
                     v.get("ended_row"),
                 )
             )
-        flagged = {id(f.stay) for f in known.flags}
         saved = insert_rows(
             ReportedStay,
-            STAY_FIELDS,
+            NEW_STAY_FIELDS,
             rows,
-            returning=("id", "person", "relation", "started_on") if flagged else (),
+            returning=("id", "person", "relation", "started_on") if known.flags else (),
+            shared={
+                "organisation": org_id,
+                "reported_at": self._reported_at,
+                "import_reference": reference,
+            },
         )
         if saved:
+            # Only a flagged stay needs its id: its conflict names it.
             by_key = {(p, rel, str(started)[:10]): pk for pk, p, rel, started in saved}
-            for stay in new:
-                key = (person_ids[stay.person_hash], stay.relation, stay.started_on.isoformat())
-                stay.pk = by_key[key]
+            for flag in known.flags:
+                stay = flag.stay
+                if stay.pk is None:
+                    key = (
+                        person_ids[stay.person_hash],
+                        stay.relation,
+                        stay.started_on.isoformat(),
+                    )
+                    stay.pk = by_key[key]
         update_rows(
             ReportedStay,
             ENDED_FIELDS,
@@ -756,20 +780,28 @@ class _Apply:
         reported = sorted(known.touched)
         insert_rows(
             PersonSource,
-            SOURCE_FIELDS,
-            [(person_ids[h], org.kind, org.pk, self._now, self._now) for h in reported],
+            ("person",),
+            [(person_ids[h],) for h in reported],
             conflict_fields=("person", "organisation"),
             update_fields=("last_reported_at",),
+            shared={
+                "source_kind": org.kind,
+                "organisation": org.pk,
+                "first_reported_at": self._now,
+                "last_reported_at": self._now,
+            },
         )
         insert_rows(
             PersonSource,
-            SOURCE_FIELDS,
-            [
-                (person_ids[h], SourceKind.SELF_DECLARED.value, None, self._now, self._now)
-                for h in reported
-                if known.declared.get(h)
-            ],
+            ("person",),
+            [(person_ids[h],) for h in reported if known.declared.get(h)],
             ignore_conflicts=True,
+            shared={
+                "source_kind": SourceKind.SELF_DECLARED.value,
+                "organisation": None,
+                "first_reported_at": self._now,
+                "last_reported_at": self._now,
+            },
         )
 
     def _write_conflicts(self, known: _Known, person_ids: dict[str, int]) -> None:
